@@ -21,27 +21,18 @@ const SPEC: &str = "openapi.yaml";
 
 /// Schemas whose value set the server may grow. They are replaced by hand-written open enums
 /// (`src/open_enum.rs`) that keep unknown values instead of failing to decode.
-const OPEN_ENUMS: &[&str] = &[
-    "ReservationStatus",
-    "TransactionType",
-    "ModelType",
-    "UsageType",
-    "UsageContext",
-    "PlanStartMode",
-];
+const OPEN_ENUMS: &[&str] =
+    &["ReservationStatus", "TransactionType", "ModelType", "UsageType", "UsageContext", "PlanStartMode"];
 
 /// Named schemas that exist to keep the spec DRY (one description, one set of bounds) but
 /// read best in Rust as plain types rather than newtypes.
 const PLAIN_TYPES: &[(&str, &str)] = &[
     ("Credits", "f64"),
-    ("PositiveCredits", "f64"),
+    ("PositiveCredits", "crate::amount::Amount"),
     ("UsdAmount", "f64"),
     ("TokenCount", "u64"),
     ("Success", "bool"),
-    (
-        "Metadata",
-        "::serde_json::Map<::std::string::String, ::serde_json::Value>",
-    ),
+    ("Metadata", "::serde_json::Map<::std::string::String, ::serde_json::Value>"),
 ];
 
 fn main() -> ExitCode {
@@ -61,10 +52,9 @@ fn main() -> ExitCode {
 }
 
 fn generate() -> Result<(), Vec<String>> {
-    let text =
-        std::fs::read_to_string(SPEC).map_err(|e| vec![format!("cannot read {SPEC}: {e}")])?;
-    let spec: OpenAPI = serde_yaml_ng::from_str(&text)
-        .map_err(|e| vec![format!("{SPEC} is not a valid OpenAPI 3.0 document: {e}")])?;
+    let text = std::fs::read_to_string(SPEC).map_err(|e| vec![format!("cannot read {SPEC}: {e}")])?;
+    let spec: OpenAPI =
+        serde_yaml_ng::from_str(&text).map_err(|e| vec![format!("{SPEC} is not a valid OpenAPI 3.0 document: {e}")])?;
 
     let operations = check_operations(&spec)?;
 
@@ -121,21 +111,17 @@ fn generate() -> Result<(), Vec<String>> {
         }
     };
 
-    let ast =
-        syn::parse2(tokens).map_err(|e| vec![format!("progenitor produced invalid Rust: {e}")])?;
+    let ast = syn::parse2(tokens).map_err(|e| vec![format!("progenitor produced invalid Rust: {e}")])?;
     let code = prettyplease::unparse(&ast);
 
-    let out_dir = PathBuf::from(
-        std::env::var_os("OUT_DIR").ok_or_else(|| vec!["OUT_DIR is not set".to_owned()])?,
-    );
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").ok_or_else(|| vec!["OUT_DIR is not set".to_owned()])?);
     write(&out_dir.join("codegen.rs"), &code)?;
     write(&out_dir.join("operations.rs"), &operations)?;
     Ok(())
 }
 
 fn write(path: &Path, contents: &str) -> Result<(), Vec<String>> {
-    std::fs::write(path, contents)
-        .map_err(|e| vec![format!("cannot write {}: {e}", path.display())])
+    std::fs::write(path, contents).map_err(|e| vec![format!("cannot write {}: {e}", path.display())])
 }
 
 /// Checks the rules progenitor and this SDK rely on, naming each offending operation, and
@@ -160,10 +146,7 @@ fn check_operations(spec: &OpenAPI) -> Result<String, Vec<String>> {
             if !seen_ids.insert(id.to_owned()) {
                 problems.push(format!("{at}: operationId used twice"));
             }
-            if id
-                .chars()
-                .any(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
-            {
+            if id.chars().any(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')) {
                 problems.push(format!("{at}: operationId must be snake_case"));
             }
             if op.tags.is_empty() {
@@ -173,9 +156,7 @@ fn check_operations(spec: &OpenAPI) -> Result<String, Vec<String>> {
                 problems.push(format!("{at}: no description"));
             }
             if op.responses.default.is_some() {
-                problems.push(format!(
-                    "{at}: a `default` response is not supported; use \"4XX\"/\"5XX\""
-                ));
+                problems.push(format!("{at}: a `default` response is not supported; use \"4XX\"/\"5XX\""));
             }
             let success: BTreeSet<String> = op
                 .responses
@@ -185,30 +166,22 @@ fn check_operations(spec: &OpenAPI) -> Result<String, Vec<String>> {
                 .map(|(_, response)| response_key(response))
                 .collect();
             if success.len() != 1 {
-                problems.push(format!(
-                    "{at}: needs exactly one success response schema, found {}",
-                    success.len()
-                ));
+                problems.push(format!("{at}: needs exactly one success response schema, found {}", success.len()));
             }
             let retry_safe = match op.extensions.get("x-credits-retry-safe") {
                 Some(serde_json::Value::Bool(flag)) => *flag,
                 _ => {
-                    problems.push(format!(
-                        "{at}: `x-credits-retry-safe` must be true or false"
-                    ));
+                    problems.push(format!("{at}: `x-credits-retry-safe` must be true or false"));
                     false
                 }
             };
             let facade: Vec<String> = match op.extensions.get("x-credits-facade") {
                 None => vec![id.to_owned()],
-                Some(serde_json::Value::Array(names)) => names
-                    .iter()
-                    .filter_map(|n| n.as_str().map(str::to_owned))
-                    .collect(),
+                Some(serde_json::Value::Array(names)) => {
+                    names.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect()
+                }
                 Some(_) => {
-                    problems.push(format!(
-                        "{at}: `x-credits-facade` must be a list of method names"
-                    ));
+                    problems.push(format!("{at}: `x-credits-facade` must be a list of method names"));
                     Vec::new()
                 }
             };
@@ -219,11 +192,7 @@ fn check_operations(spec: &OpenAPI) -> Result<String, Vec<String>> {
         }
     }
     table.push(']');
-    if problems.is_empty() {
-        Ok(table)
-    } else {
-        Err(problems)
-    }
+    if problems.is_empty() { Ok(table) } else { Err(problems) }
 }
 
 fn is_success(code: &StatusCode) -> bool {

@@ -27,27 +27,19 @@ pub struct Transport {
 impl Transport {
     /// A pipeline that authenticates with `api_key`.
     pub fn new(api_key: ApiKey) -> Self {
-        Self {
-            api_key,
-            user_agent: HeaderValue::from_static(DEFAULT_USER_AGENT),
-        }
+        Self { api_key, user_agent: HeaderValue::from_static(DEFAULT_USER_AGENT) }
     }
 
     fn api_key_header(&self) -> HeaderValue {
         // ApiKey::new already checked that the key is a valid header value.
-        let mut value = HeaderValue::from_str(self.api_key.expose())
-            .unwrap_or_else(|_| HeaderValue::from_static(""));
+        let mut value = HeaderValue::from_str(self.api_key.expose()).unwrap_or_else(|_| HeaderValue::from_static(""));
         value.set_sensitive(true);
         value
     }
 }
 
 impl ClientHooks<Transport> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        _info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
+    async fn pre<E>(&self, request: &mut reqwest::Request, _info: &OperationInfo) -> Result<(), Error<E>> {
         let transport = self.inner();
         let headers = request.headers_mut();
         // progenitor adds `api-version: <info.version>`; the Credits API has no such header.
@@ -57,11 +49,7 @@ impl ClientHooks<Transport> for Client {
         Ok(())
     }
 
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
+    async fn exec(&self, request: reqwest::Request, info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
         let span = tracing::debug_span!(
             "credits.request",
             operation = info.operation_id,

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Breaks copies of openapi.yaml in known ways and checks that `cargo build` fails with a
+# readable message naming the problem, not a panic backtrace from inside progenitor.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# Reuses the workspace target dir: dependencies are already built there.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+
+expect_failure() { # name, sed expression applied to the spec, text the error must contain
+  local name=$1 edit=$2 expected=$3
+  rm -rf "$work/crate" && mkdir -p "$work/crate"
+  cp -r "$root/build.rs" "$root/src" "$root/README.md" "$work/crate/"
+  sed -e '/^\[workspace\]/,/^$/d' -e 's/\.workspace = true/ = "2024"/' -e '/^\[dev-dependencies\]/,$d' "$root/Cargo.toml" \
+    | sed -e 's/^rust-version = "2024"/rust-version = "1.88"/' -e 's/^license = "2024"/license = "MIT OR Apache-2.0"/' \
+          -e 's/^repository = "2024"/repository = "https:\/\/example.invalid"/' > "$work/crate/Cargo.toml"
+  cp "$root/Cargo.lock" "$work/crate/"
+  sed -e "$edit" "$root/openapi.yaml" > "$work/crate/openapi.yaml"
+  if output=$(cd "$work/crate" && cargo build --offline --quiet 2>&1); then
+    echo "FAIL $name: the build succeeded"; return 1
+  fi
+  if ! grep -qF -- "$expected" <<<"$output" || grep -q "panicked at" <<<"$output"; then
+    echo "FAIL $name: the error does not say \"$expected\" plainly:"; echo "$output" | tail -20; return 1
+  fi
+  echo "ok   $name: $(grep -F -- "$expected" <<<"$output" | head -1 | sed 's/^ *//')"
+}
+
+expect_failure "missing operationId" 's/operationId: list_plans/x-was-operation-id: list_plans/' "GET /v1/plans: no operationId"
+expect_failure "missing retry flag" '0,/x-credits-retry-safe: false/s//x-other: false/' "create_account (POST /v1/accounts/create): \`x-credits-retry-safe\` must be true or false"
+expect_failure "default response" 's|"5XX": { $ref: "#/components/responses/Error" }|default: { $ref: "#/components/responses/Error" }|' "a \`default\` response is not supported"
+expect_failure "not YAML" '1s/^/: : :\n/' "is not a valid OpenAPI 3.0 document"
+echo "build errors are readable"
