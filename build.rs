@@ -32,6 +32,7 @@ const PLAIN_TYPES: &[(&str, &str)] = &[
     ("UsdAmount", "f64"),
     ("TokenCount", "u64"),
     ("Success", "bool"),
+    ("ErrorBody", "crate::error::ErrorBody"),
     ("Metadata", "::serde_json::Map<::std::string::String, ::serde_json::Value>"),
 ];
 

@@ -1,74 +1,265 @@
 //! The request pipeline every call goes through, whether it comes from a generated builder or
-//! from the facade: authentication, user agent and tracing live here, in progenitor's
-//! [`ClientHooks`], so both paths behave the same.
+//! from the facade. It lives in progenitor's [`ClientHooks`] so that both paths behave the
+//! same: it adds the API key and user agent, refuses to send the key in clear text, applies
+//! the per-request timeout, retries what is safe to retry (see [`crate::retry`]), keeps
+//! non-JSON error bodies readable, and traces every attempt.
 
-use std::time::Instant;
+use std::cell::Cell;
+use std::time::{Duration, Instant};
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::{HeaderName, HeaderValue, USER_AGENT};
+use reqwest::{Request, Response, StatusCode};
 use tracing::Instrument;
 
 use crate::api::{Client, Error};
 use crate::config::ApiKey;
+use crate::retry::{self, RetryPolicy};
 
 /// The header that carries the API key.
 pub const API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
 
-/// The `User-Agent` sent when none is configured: `credits-sdk-rust/<version>`.
+/// The `User-Agent` sent by the SDK: `credits-sdk-rust/<version>`.
 pub const DEFAULT_USER_AGENT: &str = concat!("credits-sdk-rust/", env!("CARGO_PKG_VERSION"));
 
+/// The per-request timeout when none is configured.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Per-client state of the pipeline: the generated [`Client`]'s inner value.
+///
+/// Build one to use the generated client directly; the facade builds its own.
+///
+/// ```
+/// use credits_sdk::transport::Transport;
+/// use credits_sdk::{ApiKey, RetryPolicy};
+///
+/// let transport = Transport::new(ApiKey::new("sk_test_123").unwrap())
+///     .with_retry(RetryPolicy::default().max_attempts(5))
+///     .with_timeout(std::time::Duration::from_secs(10));
+/// assert!(!format!("{transport:?}").contains("sk_test_123"));
+/// ```
 #[derive(Clone, Debug)]
 pub struct Transport {
     api_key: ApiKey,
     user_agent: HeaderValue,
+    timeout: Duration,
+    retry: RetryPolicy,
+    allow_insecure_http: bool,
 }
 
 impl Transport {
-    /// A pipeline that authenticates with `api_key`.
+    /// A pipeline that authenticates with `api_key`, with the default timeout and retries.
     pub fn new(api_key: ApiKey) -> Self {
-        Self { api_key, user_agent: HeaderValue::from_static(DEFAULT_USER_AGENT) }
+        Self {
+            api_key,
+            user_agent: HeaderValue::from_static(DEFAULT_USER_AGENT),
+            timeout: DEFAULT_TIMEOUT,
+            retry: RetryPolicy::default(),
+            allow_insecure_http: false,
+        }
     }
 
-    fn api_key_header(&self) -> HeaderValue {
+    /// Sets how failed requests are retried.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets the time one attempt may take, from sending to the end of the body.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Prefixes the SDK's `User-Agent` with your application's, e.g. `myapp/1.2`.
+    pub fn with_user_agent(mut self, application: &str) -> Result<Self, crate::Error> {
+        let value = format!("{application} {DEFAULT_USER_AGENT}");
+        self.user_agent = HeaderValue::from_str(&value)
+            .map_err(|_| crate::Error::Config(format!("user agent {application:?} is not a valid header value")))?;
+        Ok(self)
+    }
+
+    /// Allows `http://` base URLs on hosts other than loopback, sending the key in clear text.
+    /// Off by default.
+    pub fn with_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// The retry policy in force.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    fn api_key_header(&self) -> Option<HeaderValue> {
         // ApiKey::new already checked that the key is a valid header value.
-        let mut value = HeaderValue::from_str(self.api_key.expose()).unwrap_or_else(|_| HeaderValue::from_static(""));
+        let mut value = HeaderValue::from_str(self.api_key.expose()).ok()?;
         value.set_sensitive(true);
-        value
+        Some(value)
     }
 }
 
+/// Whether a URL may carry the API key: HTTPS always, HTTP only to a loopback host.
+pub(crate) fn is_secure_target(url: &reqwest::Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => match url.host() {
+            Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+tokio::task_local! {
+    /// What one facade call tells the pipeline, and what the pipeline tells it back.
+    static CALL: CallContext;
+}
+
+/// Per-call settings and observations, scoped to one facade call.
+#[derive(Debug, Default)]
+pub(crate) struct CallContext {
+    /// A timeout for this call's attempts that overrides the client's.
+    pub timeout: Option<Duration>,
+    /// The status of the last response, which progenitor drops when a body fails to decode.
+    pub last_status: Cell<Option<StatusCode>>,
+}
+
+/// Runs `call` with per-call settings, returning its output and the last status seen.
+pub(crate) async fn with_call_context<F: Future>(
+    timeout: Option<Duration>,
+    call: F,
+) -> (F::Output, Option<StatusCode>) {
+    let context = CallContext { timeout, last_status: Cell::new(None) };
+    CALL.scope(context, async {
+        let output = call.await;
+        (output, CALL.with(|c| c.last_status.get()))
+    })
+    .await
+}
+
 impl ClientHooks<Transport> for Client {
-    async fn pre<E>(&self, request: &mut reqwest::Request, _info: &OperationInfo) -> Result<(), Error<E>> {
+    async fn pre<E>(&self, request: &mut Request, _info: &OperationInfo) -> Result<(), Error<E>> {
         let transport = self.inner();
+        if !transport.allow_insecure_http && !is_secure_target(request.url()) {
+            return Err(Error::Custom(format!(
+                "refusing to send the API key in clear text to {}://{}; use https, a loopback host, \
+                 or allow insecure http explicitly",
+                request.url().scheme(),
+                request.url().host_str().unwrap_or("")
+            )));
+        }
+        let api_key =
+            transport.api_key_header().ok_or_else(|| Error::Custom("the API key is not a header value".into()))?;
         let headers = request.headers_mut();
         // progenitor adds `api-version: <info.version>`; the Credits API has no such header.
         headers.remove("api-version");
-        headers.insert(API_KEY_HEADER, transport.api_key_header());
+        headers.insert(API_KEY_HEADER, api_key);
         headers.insert(USER_AGENT, transport.user_agent.clone());
+        let per_call = CALL.try_with(|c| c.timeout).ok().flatten();
+        *request.timeout_mut() = Some(per_call.unwrap_or(transport.timeout));
         Ok(())
     }
 
-    async fn exec(&self, request: reqwest::Request, info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
-        let span = tracing::debug_span!(
+    async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
+        let span = tracing::info_span!(
             "credits.request",
             operation = info.operation_id,
             method = %request.method(),
             path = request.url().path(),
+            attempts = tracing::field::Empty,
+            status = tracing::field::Empty,
         );
-        async {
-            let started = Instant::now();
-            let result = self.client().execute(request).await;
-            let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-            match &result {
-                Ok(response) => {
-                    tracing::debug!(status = response.status().as_u16(), latency_ms, "response")
-                }
-                Err(error) => tracing::debug!(error = %error, latency_ms, "transport error"),
+        let retry_safe = crate::operations::find(info.operation_id).is_some_and(|op| op.retry_safe);
+        let result = send_with_retries(self.client(), &self.inner().retry, request, retry_safe).instrument(span).await;
+        match result {
+            Ok(response) => {
+                let _ = CALL.try_with(|c| c.last_status.set(Some(response.status())));
+                Ok(readable_error_body(response).await)
             }
-            result
+            Err(error) => Err(error),
         }
-        .instrument(span)
-        .await
     }
+}
+
+/// Sends `request`, retrying as `policy` and the operation's safety allow.
+async fn send_with_retries(
+    client: &reqwest::Client,
+    policy: &RetryPolicy,
+    request: Request,
+    retry_safe: bool,
+) -> reqwest::Result<Response> {
+    let started = Instant::now();
+    let mut next = Some(request);
+    let mut attempt = 0u32;
+    while let Some(request) = next.take() {
+        attempt += 1;
+        // Keep a copy for the next attempt while one may follow (bodies here are in memory).
+        let spare = if attempt < policy.attempts() { request.try_clone() } else { None };
+        let sent_at = Instant::now();
+        let outcome = client.execute(request).await;
+        let latency_ms = u64::try_from(sent_at.elapsed().as_millis()).unwrap_or(u64::MAX);
+
+        let wait = match &outcome {
+            Ok(response) => {
+                let status = response.status();
+                tracing::debug!(attempt, status = status.as_u16(), latency_ms, "response");
+                if !retry::should_retry_status(status, retry_safe) {
+                    None
+                } else {
+                    match policy.retry_after(response.headers()) {
+                        Ok(asked) => Some(asked.unwrap_or_else(|| policy.backoff(attempt))),
+                        Err(()) => None,
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::debug!(attempt, error = %error, latency_ms, "transport error");
+                retry::should_retry_error(error, retry_safe).then(|| policy.backoff(attempt))
+            }
+        };
+
+        match (wait, spare) {
+            (Some(wait), Some(spare)) if started.elapsed() + wait < policy.max_elapsed_time() => {
+                tracing::info!(attempt, wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), "retrying");
+                tokio::time::sleep(wait).await;
+                next = Some(spare);
+            }
+            _ => {
+                let span = tracing::Span::current();
+                span.record("attempts", attempt);
+                if let Ok(response) = &outcome {
+                    span.record("status", response.status().as_u16());
+                }
+                return outcome;
+            }
+        }
+    }
+    unreachable!("the loop returns on its last attempt")
+}
+
+/// Makes an error response's body valid JSON, so that a proxy's HTML page or a plain-text
+/// error reaches the caller as text instead of a decode failure that loses the status.
+async fn readable_error_body(response: Response) -> Response {
+    let status = response.status();
+    if status.is_success() {
+        return response;
+    }
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.unwrap_or_default();
+    if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
+        return rebuild(status, headers, bytes.to_vec());
+    }
+    let text = serde_json::Value::String(crate::error::excerpt(&bytes));
+    rebuild(status, headers, text.to_string().into_bytes())
+}
+
+fn rebuild(status: StatusCode, mut headers: reqwest::header::HeaderMap, body: Vec<u8>) -> Response {
+    headers.remove(reqwest::header::CONTENT_LENGTH);
+    let mut response = http::Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    Response::from(response)
 }

@@ -19,11 +19,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
         let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         if mime != "application/json" && !mime.ends_with("+json") {
             return Err(ApiError::new(
@@ -35,14 +31,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
             ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", rejection.body_text())
         })?;
-        let value: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| ApiError::invalid(format!("malformed JSON body: {e}")))?;
+        let value: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| ApiError::invalid(format!("malformed JSON body: {e}")))?;
         if !value.is_object() {
             return Err(ApiError::invalid("the body must be a JSON object"));
         }
-        serde_json::from_value(value)
-            .map(ApiJson)
-            .map_err(|e| ApiError::invalid(format!("invalid body: {e}")))
+        serde_json::from_value(value).map(ApiJson).map_err(|e| ApiError::invalid(format!("invalid body: {e}")))
     }
 }
 
@@ -55,8 +49,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiQuery {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
-            .map_err(|e| ApiError::invalid(format!("malformed query string: {e}")))?;
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(query).map_err(|e| ApiError::invalid(format!("malformed query string: {e}")))?;
         Ok(ApiQuery(pairs.into_iter().collect()))
     }
 }

@@ -1,0 +1,97 @@
+//! The typical Credits flow, end to end, with the facade.
+//!
+//! ```sh
+//! cargo run --example quickstart                      # against an in-process sandbox
+//! CREDITS_API_KEY=sk_... cargo run --example quickstart   # against https://api.credits.dev
+//! ```
+//!
+//! With `CREDITS_API_KEY` set it talks to `CREDITS_BASE_URL` (default the real API), and
+//! creates a real account and plan there.
+
+use credits_sandbox::Sandbox;
+use credits_sdk::{
+    AccountRef, AddCredits, AssignPlan, CreateAccount, CreatePlan, CreateReservation, CreditsClient, PlanInterval,
+    RecordUsage, TransactionQuery, UsageContext, UsageQuery,
+};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Keep the sandbox alive for the whole run: it stops when dropped.
+    let (client, _sandbox) = match CreditsClient::from_env() {
+        Ok(client) => {
+            println!("Using the Credits API at {}", client.base_url());
+            (client, None)
+        }
+        Err(_) => {
+            let sandbox = Sandbox::start().await?;
+            println!("CREDITS_API_KEY is not set: using an in-process sandbox at {}", sandbox.base_url());
+            let client = CreditsClient::builder().api_key(sandbox.api_key()).base_url(sandbox.base_url()).build()?;
+            (client, Some(sandbox))
+        }
+    };
+
+    // 1. One account per end user, named by your own user id.
+    let external_id = format!("user_{}", std::process::id());
+    let account = client
+        .create_account(CreateAccount::new("Alice").external_id(&external_id).email("alice@example.com"))
+        .await?
+        .account;
+    println!("1. created account {} for {external_id}", account.id);
+    let alice = AccountRef::external(&external_id);
+
+    // 2. Assign a plan, granting its credits now.
+    let plan = client.create_plan(CreatePlan::new("Pro", 10_000, PlanInterval::Month)).await?.plan;
+    client.assign_plan_to_account(AssignPlan::new(&alice, &plan.id).immediate()).await?;
+    println!("2. assigned plan {} ({} credits)", plan.id, plan.credits.unwrap_or_default());
+
+    // 3. A one-off grant.
+    let added = client.add_credits(AddCredits::new(&alice, 500).description("Welcome bonus")).await?;
+    println!("3. added 500 credits, balance {}", added.balance);
+
+    // 4. Check what can be spent before a costly call.
+    let balance = client.get_balance(&alice).await?;
+    println!("4. balance {}, reserved {}, available {}", balance.balance, balance.reserved, balance.available);
+
+    // 5. Reserve before the LLM call, then confirm with what it really cost.
+    let reservation = client
+        .create_reservation(CreateReservation::new(&alice, 500).operation("chat-completion").model("gpt-4o"))
+        .await?;
+    println!("5. reserved 500 credits in {}", reservation.reservation.id);
+    let confirmed = client.confirm_reservation(&reservation.reservation.id, 420).await?;
+    println!("6. confirmed 420 credits in transaction {}", confirmed.transaction_id);
+
+    // 7. Record the usage, tied to the confirm's transaction.
+    let usage = client
+        .record_usage(
+            RecordUsage::customer(&alice, &confirmed.transaction_id, "gpt-4o")
+                .tokens(1000, 420)
+                .description("Chat completion"),
+        )
+        .await?;
+    println!("7. recorded usage costing ${:.6}", usage.usage_record.estimated_cost_usd.unwrap_or_default());
+
+    // 8. Usage summary and the account's usage.
+    let summary = client.get_usage_summary(UsageContext::Customer).await?;
+    let records = client.get_usage(UsageQuery::new().account(&alice)).await?;
+    println!(
+        "8. customer usage: ${:.6} over {} record(s) of this account",
+        summary.total_cost_usd.unwrap_or_default(),
+        records.len()
+    );
+
+    // 9. The ledger.
+    let page = client.list_transactions(TransactionQuery::new().account(&alice).limit(20)).await?;
+    println!("9. {} transaction(s):", page.pagination.total_count);
+    for transaction in &page.items {
+        println!(
+            "   {:<6} {:>8} -> balance {:>8}  {}",
+            transaction.type_,
+            transaction.amount,
+            transaction.balance_after.unwrap_or_default(),
+            transaction.description.as_deref().unwrap_or("")
+        );
+    }
+    let final_balance = client.get_balance(&alice).await?;
+    println!("Done: available {}", final_balance.available);
+    Ok(())
+}

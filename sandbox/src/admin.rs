@@ -1,0 +1,85 @@
+//! Admin endpoints outside `/v1` for driving a running binary: `/_sandbox/faults` and
+//! `/_sandbox/stats`. They need no API key and are never counted or faulted.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::{self, ApiError};
+use crate::extract::ApiJson;
+use crate::faults::{FaultHandle, FaultSpec};
+
+/// What the admin endpoints act on.
+#[derive(Clone)]
+pub struct AdminState {
+    /// The sandbox's fault plan.
+    pub faults: FaultHandle,
+    /// The `/v1` request counter.
+    pub requests: Arc<AtomicU64>,
+}
+
+/// `POST /_sandbox/faults` body: `{"next": n, "fault": {...}}` or
+/// `{"rate": 0.1, "faults": [...], "seed": 1}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetFaults {
+    next: Option<usize>,
+    fault: Option<FaultSpec>,
+    rate: Option<f64>,
+    faults: Option<Vec<FaultSpec>>,
+    seed: Option<u64>,
+}
+
+/// The admin router.
+pub fn router(state: AdminState) -> Router {
+    Router::new()
+        .route("/_sandbox/faults", post(set_faults).delete(clear_faults))
+        .route("/_sandbox/stats", get(stats))
+        .fallback(error::route_not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .with_state(state)
+}
+
+async fn set_faults(
+    State(state): State<AdminState>,
+    ApiJson(body): ApiJson<SetFaults>,
+) -> Result<Json<Value>, ApiError> {
+    let check = |spec: &FaultSpec| match spec {
+        FaultSpec::Status { status, .. } if !(400..=599).contains(status) => {
+            Err(ApiError::invalid("an injected status must be from 400 to 599"))
+        }
+        _ => Ok(()),
+    };
+    match body {
+        SetFaults { next: Some(n), fault: Some(fault), rate: None, faults: None, seed: None } => {
+            check(&fault)?;
+            state.faults.fail_next(n, fault.into());
+        }
+        SetFaults { next: None, fault: None, rate: Some(rate), faults: Some(faults), seed } => {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(ApiError::invalid("`rate` must be from 0 to 1"));
+            }
+            faults.iter().try_for_each(check)?;
+            state.faults.set_random(rate, faults.into_iter().map(Into::into).collect(), seed.unwrap_or(0));
+        }
+        _ => return Err(ApiError::invalid("give `next` and `fault`, or `rate`, `faults` and `seed`")),
+    }
+    Ok(Json(json!({ "success": true })))
+}
+
+async fn clear_faults(State(state): State<AdminState>) -> Json<Value> {
+    state.faults.clear();
+    Json(json!({ "success": true }))
+}
+
+async fn stats(State(state): State<AdminState>) -> Json<Value> {
+    Json(json!({
+        "requests": state.requests.load(Ordering::Relaxed),
+        "faultsInjected": state.faults.injected(),
+    }))
+}

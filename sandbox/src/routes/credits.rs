@@ -1,0 +1,26 @@
+//! Credits: direct grants and deductions, without a reservation.
+
+use axum::Json;
+use serde_json::Value;
+
+use super::with_project;
+use crate::auth::CurrentProject;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::wire::{CreditsRequest, TransactionType};
+
+/// `POST /v1/accounts/credits/add`: writes a `credit` transaction.
+pub async fn add(project: CurrentProject, ApiJson(request): ApiJson<CreditsRequest>) -> Result<Json<Value>, ApiError> {
+    with_project(&project, |p, now| p.add_or_deduct(request, TransactionType::Credit, now)).map(Json)
+}
+
+/// `POST /v1/accounts/credits/deduct`: writes a `debit` transaction, checked against `available`.
+pub async fn deduct(
+    project: CurrentProject,
+    ApiJson(request): ApiJson<CreditsRequest>,
+) -> Result<Json<Value>, ApiError> {
+    if request.payment_method.is_some() {
+        return Err(ApiError::invalid("`paymentMethod` is not accepted by deduct"));
+    }
+    with_project(&project, |p, now| p.add_or_deduct(request, TransactionType::Debit, now)).map(Json)
+}

@@ -1,0 +1,872 @@
+//! Project state and ledger logic: accounts, balances, reservations, transactions, plans and
+//! usage. Pure functions over a [`Project`]; every operation validates before it writes.
+
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::models;
+use crate::wire::{self, Metadata, ReservationStatus, TransactionType, UsageContext};
+
+/// The developer id every sandbox account carries.
+pub const DEVELOPER_ID: &str = "dev_sandbox";
+
+/// The largest amount of credits a request may carry (2^53 - 1, as the spec says).
+pub const MAX_CREDITS: f64 = 9_007_199_254_740_991.0;
+
+/// A fresh id: `prefix` followed by 20 random alphanumerics.
+pub fn new_id(prefix: &str) -> String {
+    let suffix: String = std::iter::repeat_with(fastrand::alphanumeric).take(20).collect();
+    format!("{prefix}{suffix}")
+}
+
+/// RFC 3339 UTC with milliseconds, e.g. `2024-01-15T10:00:00.000Z`.
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Checks an amount of credits: finite, > 0 and at most [`MAX_CREDITS`].
+pub fn positive_credits(name: &str, amount: f64) -> Result<f64, ApiError> {
+    if amount.is_finite() && amount > 0.0 && amount <= MAX_CREDITS {
+        Ok(amount)
+    } else {
+        Err(ApiError::invalid(format!("`{name}` must be a number greater than 0 and at most 2^53 - 1")))
+    }
+}
+
+/// Checks a required id-like string is not empty.
+pub fn non_empty<'a>(name: &str, value: &'a str) -> Result<&'a str, ApiError> {
+    if value.is_empty() { Err(ApiError::invalid(format!("`{name}` must not be empty"))) } else { Ok(value) }
+}
+
+/// How a request names an account: exactly one of `accountId` and `externalId`.
+#[derive(Debug, Clone, Copy)]
+pub enum AccountRef<'a> {
+    /// By `acc_…` id.
+    Id(&'a str),
+    /// By your own id.
+    External(&'a str),
+}
+
+impl<'a> AccountRef<'a> {
+    /// Exactly one of the two, non-empty; 400 `invalid_request` otherwise.
+    pub fn exactly_one(account_id: Option<&'a str>, external_id: Option<&'a str>) -> Result<Self, ApiError> {
+        Self::at_most_one(account_id, external_id)?.ok_or_else(|| ApiError::invalid("give `accountId` or `externalId`"))
+    }
+
+    /// One of the two or neither (for project-wide lists); both is 400 `invalid_request`.
+    pub fn at_most_one(account_id: Option<&'a str>, external_id: Option<&'a str>) -> Result<Option<Self>, ApiError> {
+        match (account_id, external_id) {
+            (Some(_), Some(_)) => Err(ApiError::invalid("give `accountId` or `externalId`, not both")),
+            (Some(id), None) => non_empty("accountId", id).map(|id| Some(Self::Id(id))),
+            (None, Some(id)) => non_empty("externalId", id).map(|id| Some(Self::External(id))),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
+/// A stored account.
+#[derive(Debug, Clone)]
+struct AccountRow {
+    id: String,
+    external_id: Option<String>,
+    name: String,
+    email: Option<String>,
+    metadata: Option<Metadata>,
+    balance: f64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+struct ReservationRow {
+    id: String,
+    account_id: String,
+    amount: f64,
+    status: ReservationStatus,
+    actual_amount: Option<f64>,
+    metadata: Option<Metadata>,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+struct TransactionRow {
+    id: String,
+    account_id: String,
+    kind: TransactionType,
+    amount: f64,
+    description: Option<String>,
+    balance_after: f64,
+    metadata: Option<Metadata>,
+    reservation_id: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+struct UsageRow {
+    record: wire::UsageRecord,
+    created_at: DateTime<Utc>,
+}
+
+/// Filters of `GET /v1/transactions`.
+#[derive(Debug, Default)]
+pub struct TransactionQuery<'a> {
+    /// One account, or the whole project.
+    pub account: Option<AccountRef<'a>>,
+    /// At or after.
+    pub start: Option<DateTime<Utc>>,
+    /// At or before.
+    pub end: Option<DateTime<Utc>>,
+    /// Page size (1..=100).
+    pub limit: i64,
+    /// Items skipped.
+    pub offset: i64,
+    /// Embed the reservation.
+    pub include_reservation: bool,
+    /// Embed the usage records.
+    pub include_usage: bool,
+}
+
+/// Filters of `GET /v1/usage`.
+#[derive(Debug, Default)]
+pub struct UsageQuery<'a> {
+    /// One account, or all.
+    pub account: Option<AccountRef<'a>>,
+    /// One model.
+    pub model_id: Option<&'a str>,
+    /// One context.
+    pub context: Option<UsageContext>,
+    /// At or after.
+    pub start: Option<DateTime<Utc>>,
+    /// At or before.
+    pub end: Option<DateTime<Utc>>,
+}
+
+/// The state of one project (one API key).
+#[derive(Debug)]
+pub struct Project {
+    reservation_ttl: Duration,
+    accounts: Vec<AccountRow>,
+    plans: Vec<wire::Plan>,
+    account_plans: Vec<wire::AccountPlan>,
+    transactions: Vec<TransactionRow>,
+    reservations: Vec<ReservationRow>,
+    usage: Vec<UsageRow>,
+}
+
+fn within(t: DateTime<Utc>, start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) -> bool {
+    start.is_none_or(|s| t >= s) && end.is_none_or(|e| t <= e)
+}
+
+impl Project {
+    /// An empty project whose reservations last `reservation_ttl` unless a request says otherwise.
+    pub fn new(reservation_ttl: Duration) -> Self {
+        Self {
+            reservation_ttl,
+            accounts: Vec::new(),
+            plans: Vec::new(),
+            account_plans: Vec::new(),
+            transactions: Vec::new(),
+            reservations: Vec::new(),
+            usage: Vec::new(),
+        }
+    }
+
+    /// Adds the demo data: account `user_demo` with 1000 credits and a "Pro" plan.
+    pub fn seed(&mut self) {
+        let now = Utc::now();
+        let request = wire::CreateAccountRequest {
+            name: "Demo User".into(),
+            external_id: Some("user_demo".into()),
+            email: Some("demo@example.com".into()),
+            metadata: None,
+        };
+        if let Ok(account) = self.create_account(request, now) {
+            let _ = self.move_credits(
+                AccountRef::Id(&account.id),
+                TransactionType::Credit,
+                1000.0,
+                Some("Demo credits".into()),
+                None,
+                None,
+                now,
+            );
+        }
+        let plan = wire::CreatePlanRequest {
+            name: "Pro".into(),
+            amount: 1000.0,
+            interval: wire::PlanInterval::Month,
+            occurrences: None,
+            accumulate: Some(false),
+            mark_as_active: Some(true),
+        };
+        if let Ok(mut plan) = self.create_plan(plan) {
+            plan.price = Some(49.99);
+            plan.description = Some("1000 credits every month".into());
+            if let Some(stored) = self.plans.iter_mut().find(|p| p.id == plan.id) {
+                *stored = plan;
+            }
+        }
+    }
+
+    /// Marks pending reservations whose time has passed as expired. Called on every access,
+    /// so expiry needs no background task.
+    pub fn expire(&mut self, now: DateTime<Utc>) {
+        for r in &mut self.reservations {
+            if r.status == ReservationStatus::Pending && r.expires_at <= now {
+                r.status = ReservationStatus::Expired;
+            }
+        }
+    }
+
+    fn index_of(&self, account: AccountRef<'_>) -> Result<usize, ApiError> {
+        let found = match account {
+            AccountRef::Id(id) => self.accounts.iter().position(|a| a.id == id),
+            AccountRef::External(id) => self.accounts.iter().position(|a| a.external_id.as_deref() == Some(id)),
+        };
+        found.ok_or_else(|| ApiError::not_found("account_not_found", "no such account"))
+    }
+
+    fn reserved(&self, account_id: &str) -> f64 {
+        self.reservations
+            .iter()
+            .filter(|r| r.account_id == account_id && r.status == ReservationStatus::Pending)
+            .fold(0.0, |sum, r| sum + r.amount)
+    }
+
+    fn account_json(row: &AccountRow) -> wire::Account {
+        wire::Account {
+            id: row.id.clone(),
+            developer_id: DEVELOPER_ID.into(),
+            external_id: row.external_id.clone(),
+            name: Some(row.name.clone()),
+            email: row.email.clone(),
+            balance: row.balance,
+            metadata: row.metadata.clone(),
+            created_at: timestamp(row.created_at),
+            updated_at: timestamp(row.updated_at),
+        }
+    }
+
+    /// Creates an account; 409 `duplicate_external_id` when the external id is taken.
+    pub fn create_account(
+        &mut self,
+        request: wire::CreateAccountRequest,
+        now: DateTime<Utc>,
+    ) -> Result<wire::Account, ApiError> {
+        non_empty("name", &request.name)?;
+        if let Some(external) = &request.external_id {
+            non_empty("externalId", external)?;
+            if self.accounts.iter().any(|a| a.external_id.as_ref() == Some(external)) {
+                return Err(ApiError::conflict(
+                    "duplicate_external_id",
+                    format!("an account with externalId `{external}` already exists"),
+                ));
+            }
+        }
+        let row = AccountRow {
+            id: new_id("acc_"),
+            external_id: request.external_id,
+            name: request.name,
+            email: request.email,
+            metadata: request.metadata,
+            balance: 0.0,
+            created_at: now,
+            updated_at: now,
+        };
+        let account = Self::account_json(&row);
+        self.accounts.push(row);
+        Ok(account)
+    }
+
+    /// Every account, oldest first.
+    pub fn list_accounts(&self) -> Vec<wire::Account> {
+        self.accounts.iter().map(Self::account_json).collect()
+    }
+
+    /// One account.
+    pub fn account(&self, account: AccountRef<'_>) -> Result<wire::Account, ApiError> {
+        self.index_of(account).map(|i| Self::account_json(&self.accounts[i]))
+    }
+
+    /// Balance, reserved and available of one account.
+    pub fn balance(&self, account: AccountRef<'_>) -> Result<wire::Balance, ApiError> {
+        let row = &self.accounts[self.index_of(account)?];
+        let reserved = self.reserved(&row.id);
+        Ok(wire::Balance {
+            account_id: row.id.clone(),
+            external_id: row.external_id.clone(),
+            balance: row.balance,
+            reserved,
+            available: row.balance - reserved,
+        })
+    }
+
+    /// Moves credits and writes the ledger entry. A debit is checked against `available`
+    /// (402 `insufficient_credits`). Returns the account's index and the transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub fn move_credits(
+        &mut self,
+        account: AccountRef<'_>,
+        kind: TransactionType,
+        amount: f64,
+        description: Option<String>,
+        metadata: Option<Metadata>,
+        reservation_id: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<(usize, wire::Transaction), ApiError> {
+        positive_credits("amount", amount)?;
+        let index = self.index_of(account)?;
+        let reserved = self.reserved(&self.accounts[index].id);
+        let row = &mut self.accounts[index];
+        let balance = match kind {
+            TransactionType::Credit => row.balance + amount,
+            TransactionType::Debit => {
+                let available = row.balance - reserved;
+                if amount > available {
+                    return Err(ApiError::insufficient(available, amount));
+                }
+                row.balance - amount
+            }
+        };
+        row.balance = balance;
+        row.updated_at = now;
+        let transaction = TransactionRow {
+            id: new_id("txn_"),
+            account_id: row.id.clone(),
+            kind,
+            amount,
+            description,
+            balance_after: balance,
+            metadata,
+            reservation_id,
+            created_at: now,
+        };
+        let json = self.transaction_json(&transaction, false, false);
+        self.transactions.push(transaction);
+        Ok((index, json))
+    }
+
+    /// Add or deduct credits: `{success, accountId, externalId, balance, added|deducted, transactionId}`.
+    pub fn add_or_deduct(
+        &mut self,
+        request: wire::CreditsRequest,
+        kind: TransactionType,
+        now: DateTime<Utc>,
+    ) -> Result<Value, ApiError> {
+        let account = AccountRef::exactly_one(request.account_id.as_deref(), request.external_id.as_deref())?;
+        positive_credits("amount", request.amount)?;
+        let mut metadata = request.metadata;
+        if let Some(method) = request.payment_method {
+            metadata.get_or_insert_with(Metadata::new).insert("paymentMethod".into(), Value::String(method));
+        }
+        let (index, transaction) =
+            self.move_credits(account, kind, request.amount, request.description, metadata, None, now)?;
+        let row = &self.accounts[index];
+        let moved = if kind == TransactionType::Credit { "added" } else { "deducted" };
+        Ok(json!({
+            "success": true,
+            "accountId": row.id,
+            "externalId": row.external_id,
+            "balance": row.balance,
+            moved: request.amount,
+            "transactionId": transaction.id,
+        }))
+    }
+
+    /// A manual ledger entry.
+    pub fn create_transaction(
+        &mut self,
+        request: wire::CreateTransactionRequest,
+        now: DateTime<Utc>,
+    ) -> Result<wire::Transaction, ApiError> {
+        let account = AccountRef::exactly_one(request.account_id.as_deref(), request.external_id.as_deref())?;
+        self.move_credits(account, request.kind, request.amount, request.description, request.metadata, None, now)
+            .map(|(_, transaction)| transaction)
+    }
+
+    fn transaction_json(&self, row: &TransactionRow, with_reservation: bool, with_usage: bool) -> wire::Transaction {
+        let reservation = with_reservation.then(|| {
+            row.reservation_id
+                .as_ref()
+                .and_then(|id| self.reservations.iter().find(|r| &r.id == id))
+                .map(|r| serde_json::to_value(Self::reservation_json(r)).unwrap_or(Value::Null))
+                .unwrap_or(Value::Null)
+        });
+        let usage = with_usage.then(|| {
+            self.usage
+                .iter()
+                .filter(|u| u.record.transaction_id.as_deref() == Some(row.id.as_str()))
+                .filter_map(|u| serde_json::to_value(&u.record).ok())
+                .collect()
+        });
+        wire::Transaction {
+            id: row.id.clone(),
+            account_id: row.account_id.clone(),
+            kind: row.kind,
+            amount: row.amount,
+            description: row.description.clone(),
+            balance_after: row.balance_after,
+            metadata: row.metadata.clone(),
+            reservation_id: row.reservation_id.clone(),
+            reservation,
+            usage,
+            created_at: timestamp(row.created_at),
+        }
+    }
+
+    /// One page of the ledger, newest first.
+    pub fn list_transactions(
+        &self,
+        query: &TransactionQuery<'_>,
+    ) -> Result<(Vec<wire::Transaction>, wire::Pagination), ApiError> {
+        let account_id = match query.account {
+            Some(account) => Some(self.accounts[self.index_of(account)?].id.clone()),
+            None => None,
+        };
+        let matching: Vec<&TransactionRow> = self
+            .transactions
+            .iter()
+            .rev()
+            .filter(|t| account_id.as_ref().is_none_or(|id| &t.account_id == id))
+            .filter(|t| within(t.created_at, query.start, query.end))
+            .collect();
+        let total = matching.len() as i64;
+        let offset = query.offset.max(0);
+        let items = matching
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(query.limit).unwrap_or(0))
+            .map(|t| self.transaction_json(t, query.include_reservation, query.include_usage))
+            .collect::<Vec<_>>();
+        let shown = items.len() as i64;
+        let pagination = wire::Pagination {
+            limit: query.limit,
+            offset,
+            total_count: total,
+            has_more: offset.saturating_add(shown) < total,
+        };
+        Ok((items, pagination))
+    }
+
+    // ----- reservations ---------------------------------------------------------------
+
+    fn reservation_json(row: &ReservationRow) -> wire::Reservation {
+        wire::Reservation {
+            id: row.id.clone(),
+            account_id: row.account_id.clone(),
+            amount: row.amount,
+            status: row.status,
+            actual_amount: row.actual_amount,
+            metadata: row.metadata.clone(),
+            created_at: timestamp(row.created_at),
+            expires_at: Some(timestamp(row.expires_at)),
+        }
+    }
+
+    /// Holds credits; 402 `insufficient_credits` when `available` is lower than `amount`.
+    pub fn create_reservation(
+        &mut self,
+        request: wire::CreateReservationRequest,
+        now: DateTime<Utc>,
+    ) -> Result<wire::Reservation, ApiError> {
+        let account = AccountRef::exactly_one(request.account_id.as_deref(), request.external_id.as_deref())?;
+        let amount = positive_credits("amount", request.amount)?;
+        let ttl = match request.expires_in_seconds {
+            Some(seconds @ 1..=86_400) => chrono::Duration::seconds(seconds),
+            Some(_) => return Err(ApiError::invalid("`expiresInSeconds` must be from 1 to 86400")),
+            None => chrono::Duration::from_std(self.reservation_ttl).unwrap_or(chrono::Duration::seconds(300)),
+        };
+        let index = self.index_of(account)?;
+        let account_id = self.accounts[index].id.clone();
+        let available = self.accounts[index].balance - self.reserved(&account_id);
+        if amount > available {
+            return Err(ApiError::insufficient(available, amount));
+        }
+        let mut metadata = request.metadata;
+        for (key, value) in [("operation", request.operation), ("model", request.model)] {
+            if let Some(value) = value {
+                metadata.get_or_insert_with(Metadata::new).insert(key.into(), Value::String(value));
+            }
+        }
+        let row = ReservationRow {
+            id: new_id("res_"),
+            account_id,
+            amount,
+            status: ReservationStatus::Pending,
+            actual_amount: None,
+            metadata,
+            created_at: now,
+            expires_at: now + ttl,
+        };
+        let json = Self::reservation_json(&row);
+        self.reservations.push(row);
+        Ok(json)
+    }
+
+    /// An account's reservations, newest first.
+    pub fn list_reservations(
+        &self,
+        account: AccountRef<'_>,
+        active_only: bool,
+    ) -> Result<Vec<wire::Reservation>, ApiError> {
+        let account_id = &self.accounts[self.index_of(account)?].id;
+        Ok(self
+            .reservations
+            .iter()
+            .rev()
+            .filter(|r| &r.account_id == account_id)
+            .filter(|r| !active_only || r.status == ReservationStatus::Pending)
+            .map(Self::reservation_json)
+            .collect())
+    }
+
+    fn pending_reservation(&self, reservation_id: &str) -> Result<usize, ApiError> {
+        non_empty("reservationId", reservation_id)?;
+        let index = self.reservations.iter().position(|r| r.id == reservation_id).ok_or_else(|| {
+            ApiError::not_found("reservation_not_found", format!("no reservation `{reservation_id}`"))
+        })?;
+        match self.reservations[index].status {
+            ReservationStatus::Pending => Ok(index),
+            ReservationStatus::Expired => Err(ApiError::conflict("reservation_expired", "the reservation has expired")),
+            status => Err(ApiError::conflict(
+                "reservation_not_pending",
+                format!("the reservation is {}", serde_json::to_value(status).unwrap_or(Value::Null)),
+            )
+            .with_details(json!({ "status": status }))),
+        }
+    }
+
+    /// Charges `actualAmount` (a `debit` with `reservationId`) and releases the rest.
+    pub fn confirm_reservation(
+        &mut self,
+        request: wire::ConfirmReservationRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Value, ApiError> {
+        let actual = positive_credits("actualAmount", request.actual_amount)?;
+        let index = self.pending_reservation(&request.reservation_id)?;
+        let reservation = self.reservations[index].clone();
+        if actual > reservation.amount {
+            return Err(ApiError::invalid(format!(
+                "actualAmount {actual} exceeds the reserved amount {}",
+                reservation.amount
+            ))
+            .with_details(json!({ "reserved": reservation.amount, "requested": actual })));
+        }
+        // The hold stops counting before the debit, so the debit is checked against
+        // available + this hold, which always covers `actual`.
+        self.reservations[index].status = ReservationStatus::Confirmed;
+        self.reservations[index].actual_amount = Some(actual);
+        let mut metadata = reservation.metadata.clone();
+        if metadata.as_ref().is_some_and(|m| m.is_empty()) {
+            metadata = None;
+        }
+        let moved = self.move_credits(
+            AccountRef::Id(&reservation.account_id),
+            TransactionType::Debit,
+            actual,
+            Some("Reservation confirmed".into()),
+            metadata,
+            Some(reservation.id.clone()),
+            now,
+        );
+        let (account_index, transaction) = match moved {
+            Ok(moved) => moved,
+            Err(error) => {
+                self.reservations[index].status = ReservationStatus::Pending;
+                self.reservations[index].actual_amount = None;
+                return Err(error);
+            }
+        };
+        Ok(json!({
+            "success": true,
+            "reservationId": reservation.id,
+            "transactionId": transaction.id,
+            "accountId": reservation.account_id,
+            "actualAmount": actual,
+            "releasedAmount": reservation.amount - actual,
+            "balance": self.accounts[account_index].balance,
+        }))
+    }
+
+    /// Releases a pending reservation entirely.
+    pub fn cancel_reservation(&mut self, request: wire::CancelReservationRequest) -> Result<Value, ApiError> {
+        let index = self.pending_reservation(&request.reservation_id).map_err(|error| {
+            if error.code == "reservation_expired" {
+                ApiError::conflict("reservation_not_pending", "the reservation has expired")
+                    .with_details(json!({ "status": "expired" }))
+            } else {
+                error
+            }
+        })?;
+        let reservation = &mut self.reservations[index];
+        reservation.status = ReservationStatus::Cancelled;
+        Ok(json!({
+            "success": true,
+            "reservationId": reservation.id,
+            "accountId": reservation.account_id,
+            "releasedAmount": reservation.amount,
+            "status": ReservationStatus::Cancelled,
+        }))
+    }
+
+    // ----- plans ----------------------------------------------------------------------
+
+    /// Creates a plan.
+    pub fn create_plan(&mut self, request: wire::CreatePlanRequest) -> Result<wire::Plan, ApiError> {
+        non_empty("name", &request.name)?;
+        let credits = positive_credits("amount", request.amount)?;
+        if request.occurrences.is_some_and(|n| n < 1) {
+            return Err(ApiError::invalid("`occurrences` must be at least 1"));
+        }
+        let plan = wire::Plan {
+            id: new_id("plan_"),
+            name: request.name,
+            description: None,
+            credits,
+            price: None,
+            billing_period: Some(request.interval.billing_period().into()),
+            interval: Some(request.interval.as_str().into()),
+            occurrences: request.occurrences,
+            accumulate: Some(request.accumulate.unwrap_or(false)),
+            is_active: request.mark_as_active.unwrap_or(true),
+        };
+        self.plans.push(plan.clone());
+        Ok(plan)
+    }
+
+    /// Every plan, archived ones included.
+    pub fn list_plans(&self) -> Vec<wire::Plan> {
+        self.plans.clone()
+    }
+
+    /// Archives a plan (idempotent).
+    pub fn archive_plan(&mut self, plan_id: &str) -> Result<wire::Plan, ApiError> {
+        non_empty("planId", plan_id)?;
+        let plan = self
+            .plans
+            .iter_mut()
+            .find(|p| p.id == plan_id)
+            .ok_or_else(|| ApiError::not_found("plan_not_found", format!("no plan `{plan_id}`")))?;
+        plan.is_active = false;
+        Ok(plan.clone())
+    }
+
+    /// Assigns a plan, deactivating the account's previous active assignment.
+    pub fn assign_plan(&mut self, request: wire::AssignPlanRequest, now: DateTime<Utc>) -> Result<Value, ApiError> {
+        let account = AccountRef::exactly_one(request.account_id.as_deref(), request.external_id.as_deref())?;
+        non_empty("planId", &request.plan_id)?;
+        let index = self.index_of(account)?;
+        let plan = self
+            .plans
+            .iter()
+            .find(|p| p.id == request.plan_id)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found("plan_not_found", format!("no plan `{}`", request.plan_id)))?;
+        if !plan.is_active {
+            return Err(ApiError::conflict("plan_archived", format!("plan `{}` is archived", plan.id)));
+        }
+        let account_id = self.accounts[index].id.clone();
+        let assignment_id = new_id("accountPlan_");
+        let mut granted = 0.0;
+        if request.start_mode.unwrap_or_default() == wire::StartMode::Immediate {
+            let mut metadata = Metadata::new();
+            metadata.insert("planId".into(), Value::String(plan.id.clone()));
+            metadata.insert("accountPlanId".into(), Value::String(assignment_id.clone()));
+            self.move_credits(
+                AccountRef::Id(&account_id),
+                TransactionType::Credit,
+                plan.credits,
+                Some(format!("Plan grant: {}", plan.name)),
+                Some(metadata),
+                None,
+                now,
+            )?;
+            granted = plan.credits;
+        }
+        for previous in self.account_plans.iter_mut().filter(|p| p.account_id == account_id && p.active) {
+            previous.active = false;
+            previous.expires_at = Some(timestamp(now));
+        }
+        let assignment = wire::AccountPlan {
+            id: assignment_id,
+            account_id,
+            plan_id: plan.id.clone(),
+            active: true,
+            started_at: timestamp(now),
+            expires_at: None,
+            plan: wire::PlanSummary { id: plan.id, name: plan.name, credits: plan.credits },
+        };
+        self.account_plans.push(assignment.clone());
+        Ok(json!({ "success": true, "accountPlan": assignment, "creditsGranted": granted }))
+    }
+
+    /// An account's assignments, newest first.
+    pub fn account_plans(&self, account: AccountRef<'_>) -> Result<Vec<wire::AccountPlan>, ApiError> {
+        let account_id = &self.accounts[self.index_of(account)?].id;
+        Ok(self.account_plans.iter().rev().filter(|p| &p.account_id == account_id).cloned().collect())
+    }
+
+    // ----- usage ----------------------------------------------------------------------
+
+    /// Records usage with its cost. Customer context needs an account and a transaction of
+    /// that account (400 otherwise); system context needs neither but checks what it is given.
+    pub fn record_usage(
+        &mut self,
+        request: wire::RecordUsageRequest,
+        now: DateTime<Utc>,
+    ) -> Result<wire::UsageRecord, ApiError> {
+        let context = request.context.unwrap_or(UsageContext::Customer);
+        let account = AccountRef::at_most_one(request.account_id.as_deref(), request.external_id.as_deref())?;
+        non_empty("modelId", &request.model_id)?;
+        if let Some(id) = &request.transaction_id {
+            non_empty("transactionId", id)?;
+        }
+        let usage = models::usage_from_request(
+            request.usage_type,
+            request.input_tokens,
+            request.output_tokens,
+            request.cached_tokens,
+            request.audio_duration_seconds,
+        )?;
+        if context == UsageContext::Customer {
+            if account.is_none() {
+                return Err(ApiError::invalid("customer usage needs `accountId` or `externalId`"));
+            }
+            if request.transaction_id.is_none() {
+                return Err(ApiError::invalid("customer usage needs `transactionId`"));
+            }
+        }
+        let account_id = match account {
+            Some(account) => Some(self.accounts[self.index_of(account)?].id.clone()),
+            None => None,
+        };
+        if let Some(id) = &request.transaction_id {
+            let transaction = self
+                .transactions
+                .iter()
+                .find(|t| &t.id == id)
+                .ok_or_else(|| ApiError::invalid(format!("transaction `{id}` does not exist")))?;
+            if account_id.as_ref().is_some_and(|a| a != &transaction.account_id) {
+                return Err(ApiError::invalid(format!("transaction `{id}` belongs to another account")));
+            }
+        }
+        let model = models::find(&request.model_id)?;
+        let cost = models::cost(&model, usage)?;
+        let record = wire::UsageRecord {
+            id: new_id("usage_"),
+            context,
+            account_id,
+            transaction_id: request.transaction_id,
+            model_id: model.model_id,
+            usage_type: cost.usage_type,
+            input_tokens: usage.input_tokens,
+            output_tokens: usage.output_tokens,
+            cached_tokens: usage.cached_tokens,
+            audio_duration_seconds: usage.audio_seconds,
+            description: request.description,
+            estimated_cost_usd: cost.usd,
+            created_at: timestamp(now),
+        };
+        self.usage.push(UsageRow { record: record.clone(), created_at: now });
+        Ok(record)
+    }
+
+    /// Usage records matching the filters, newest first.
+    pub fn list_usage(&self, query: &UsageQuery<'_>) -> Result<Vec<wire::UsageRecord>, ApiError> {
+        let account_id = match query.account {
+            Some(account) => Some(self.accounts[self.index_of(account)?].id.clone()),
+            None => None,
+        };
+        Ok(self
+            .usage
+            .iter()
+            .rev()
+            .filter(|u| account_id.is_none() || u.record.account_id == account_id)
+            .filter(|u| query.model_id.is_none_or(|m| u.record.model_id == m))
+            .filter(|u| query.context.is_none_or(|c| u.record.context == c))
+            .filter(|u| within(u.created_at, query.start, query.end))
+            .map(|u| u.record.clone())
+            .collect())
+    }
+
+    /// Totals of the usage records matching the filters.
+    pub fn usage_summary(&self, query: &UsageQuery<'_>) -> Result<wire::UsageSummary, ApiError> {
+        let records = self.list_usage(query)?;
+        let mut summary = wire::UsageSummary {
+            total_cost_usd: 0.0,
+            total_input_tokens: 0,
+            total_output_tokens: 0,
+            total_records: records.len() as i64,
+            by_context: [("customer".to_string(), 0.0), ("system".to_string(), 0.0)].into(),
+            by_model: Default::default(),
+        };
+        // Sums saturate so that absurd inputs still give finite, in-range numbers.
+        let add = |a: f64, b: f64| (a + b).min(f64::MAX);
+        for record in &records {
+            let cost = record.estimated_cost_usd;
+            summary.total_cost_usd = add(summary.total_cost_usd, cost);
+            summary.total_input_tokens =
+                summary.total_input_tokens.saturating_add(record.input_tokens).min(i64::MAX as u64);
+            summary.total_output_tokens =
+                summary.total_output_tokens.saturating_add(record.output_tokens).min(i64::MAX as u64);
+            let context = if record.context == UsageContext::Customer { "customer" } else { "system" };
+            if let Some(total) = summary.by_context.get_mut(context) {
+                *total = add(*total, cost);
+            }
+            let model = summary.by_model.entry(record.model_id.clone()).or_default();
+            model.cost_usd = add(model.cost_usd, cost);
+            model.count += 1;
+        }
+        Ok(summary)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project_with_account(balance: f64) -> (Project, String) {
+        let mut project = Project::new(Duration::from_secs(300));
+        let now = Utc::now();
+        let request = wire::CreateAccountRequest { name: "A".into(), external_id: None, email: None, metadata: None };
+        let account = project.create_account(request, now).unwrap();
+        project
+            .move_credits(AccountRef::Id(&account.id), TransactionType::Credit, balance, None, None, None, now)
+            .unwrap();
+        (project, account.id)
+    }
+
+    #[test]
+    fn a_debit_larger_than_available_is_refused_and_changes_nothing() {
+        let (mut project, id) = project_with_account(10.0);
+        let error = project
+            .move_credits(AccountRef::Id(&id), TransactionType::Debit, 11.0, None, None, None, Utc::now())
+            .unwrap_err();
+        assert_eq!(error.code, "insufficient_credits");
+        assert_eq!(project.balance(AccountRef::Id(&id)).unwrap().balance, 10.0);
+        assert_eq!(project.transactions.len(), 1);
+    }
+
+    #[test]
+    fn expired_reservations_stop_counting_as_reserved() {
+        let (mut project, id) = project_with_account(10.0);
+        let now = Utc::now();
+        let request = wire::CreateReservationRequest {
+            account_id: Some(id.clone()),
+            external_id: None,
+            amount: 4.0,
+            operation: None,
+            model: None,
+            metadata: None,
+            expires_in_seconds: Some(1),
+        };
+        project.create_reservation(request, now).unwrap();
+        assert_eq!(project.balance(AccountRef::Id(&id)).unwrap().available, 6.0);
+        project.expire(now + chrono::Duration::seconds(2));
+        assert_eq!(project.balance(AccountRef::Id(&id)).unwrap().available, 10.0);
+    }
+}

@@ -1,0 +1,139 @@
+//! [`CreditsClient`]: the ergonomic facade over the generated client.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use progenitor_client::ResponseValue;
+
+use crate::api;
+use crate::config::{API_KEY_ENV, BASE_URL_ENV, ClientBuilder};
+use crate::error::{Error, ErrorBody, Result};
+
+/// The Credits API client.
+///
+/// Cheap to clone (clones share one connection pool), `Send + Sync`. Every method delegates to
+/// the generated builders of [`api::Client`], reachable through [`api`](Self::api), and returns
+/// the generated types of [`crate::types`].
+///
+/// ```no_run
+/// use credits_sdk::{AccountRef, CreditsClient};
+///
+/// # async fn run() -> credits_sdk::Result<()> {
+/// let client = CreditsClient::new("sk_live_...")?;
+/// let balance = client.get_balance(AccountRef::external("user_456")).await?;
+/// println!("{} available", balance.available);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct CreditsClient {
+    api: Arc<api::Client>,
+    call_timeout: Option<Duration>,
+}
+
+impl CreditsClient {
+    /// A client for the production API with default settings.
+    pub fn new(api_key: impl Into<String>) -> Result<Self> {
+        Self::builder().api_key(api_key).build()
+    }
+
+    /// A builder for the base URL, timeouts, retries, user agent or HTTP client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured from `CREDITS_API_KEY` and, if set, `CREDITS_BASE_URL`.
+    pub fn from_env() -> Result<Self> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let key = var(API_KEY_ENV).ok_or_else(|| Error::Config(format!("{API_KEY_ENV} is not set")))?;
+        let mut builder = Self::builder().api_key(key);
+        if let Some(url) = var(BASE_URL_ENV) {
+            builder = builder.base_url(url);
+        }
+        builder.build()
+    }
+
+    /// Wraps a generated client, keeping its transport settings.
+    pub fn from_api(api: api::Client) -> Self {
+        Self { api: Arc::new(api), call_timeout: None }
+    }
+
+    /// The generated client, to use its builders directly; requests go through the same
+    /// pipeline.
+    pub fn api(&self) -> &api::Client {
+        &self.api
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &str {
+        self.api.baseurl()
+    }
+
+    /// A handle whose calls use `timeout` per attempt instead of the client's; it shares the
+    /// connection pool.
+    ///
+    /// ```no_run
+    /// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
+    /// use std::time::Duration;
+    /// let quick = client.with_timeout(Duration::from_millis(500));
+    /// let models = quick.list_models().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_timeout(&self, timeout: Duration) -> Self {
+        Self { api: self.api.clone(), call_timeout: Some(timeout) }
+    }
+
+    /// Runs one generated request through the pipeline and converts its outcome.
+    pub(crate) async fn call<T>(
+        &self,
+        request: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<ErrorBody>>>,
+    ) -> Result<T> {
+        let (result, status) = crate::transport::with_call_context(self.call_timeout, request).await;
+        match result {
+            Ok(value) => Ok(value.into_inner()),
+            Err(error) => Err(Error::from_generated(error, status).await),
+        }
+    }
+}
+
+impl api::Client {
+    fn baseurl(&self) -> &str {
+        progenitor_client::ClientInfo::baseurl(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn from_env_reads_the_key_and_the_optional_base_url() {
+        let client = CreditsClient::from_vars(vars(&[(API_KEY_ENV, "sk_1")])).unwrap();
+        assert_eq!(client.base_url(), crate::config::DEFAULT_BASE_URL);
+        let local =
+            CreditsClient::from_vars(vars(&[(API_KEY_ENV, "sk_1"), (BASE_URL_ENV, "http://localhost:8787/")])).unwrap();
+        assert_eq!(local.base_url(), "http://localhost:8787");
+        assert!(matches!(CreditsClient::from_vars(vars(&[])), Err(Error::Config(m)) if m.contains(API_KEY_ENV)));
+    }
+
+    #[test]
+    fn a_plain_http_base_url_is_refused_unless_it_is_loopback_or_allowed() {
+        let remote = CreditsClient::builder().api_key("sk_1").base_url("http://api.example.com").build();
+        assert!(matches!(remote, Err(Error::Config(m)) if m.contains("clear text")));
+        for local in ["http://127.0.0.1:1", "http://[::1]:1", "http://localhost", "https://api.example.com"] {
+            assert!(CreditsClient::builder().api_key("sk_1").base_url(local).build().is_ok(), "{local}");
+        }
+        let allowed =
+            CreditsClient::builder().api_key("sk_1").base_url("http://10.0.0.5").allow_insecure_http(true).build();
+        assert!(allowed.is_ok());
+        assert!(CreditsClient::builder().api_key("sk_1").base_url("ftp://x").build().is_err());
+        assert!(CreditsClient::builder().api_key("").build().is_err());
+    }
+}

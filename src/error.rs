@@ -1,0 +1,249 @@
+//! The SDK's one error type, and the lenient reading of the API's error bodies.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+/// A result whose error is the SDK's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The longest excerpt of a response body kept in an error, in bytes.
+pub const BODY_EXCERPT_LIMIT: usize = 2048;
+
+/// Everything that can go wrong with a call.
+///
+/// ```
+/// # async fn charge(client: &credits_sdk::CreditsClient) {
+/// use credits_sdk::{AccountRef, Error};
+/// match client.deduct_credits(credits_sdk::DeductCredits::new(AccountRef::external("user_456"), 50)).await {
+///     Ok(done) => println!("balance now {}", done.balance),
+///     Err(error) if error.code() == Some("insufficient_credits") => println!("top up first"),
+///     Err(error) if error.is_retryable() => println!("try again later: {error}"),
+///     Err(error) => println!("failed: {error}"),
+/// }
+/// # }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An argument was refused before any request was sent.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// The API answered with an error status.
+    #[error(transparent)]
+    Api(Box<ApiError>),
+    /// The request did not complete: connection refused or reset, DNS, TLS or a timeout.
+    #[error("transport error: {0}")]
+    Transport(#[source] reqwest::Error),
+    /// The API answered, but the body is not what the spec says.
+    #[error("could not decode the {} response: {reason}; body: {excerpt:?}", status.map_or(Cow::Borrowed("API"), |s| Cow::Owned(s.to_string())))]
+    Decode {
+        /// The response status, when known.
+        status: Option<StatusCode>,
+        /// Why decoding failed.
+        reason: String,
+        /// The start of the body (at most [`BODY_EXCERPT_LIMIT`] bytes).
+        excerpt: String,
+    },
+    /// The client could not be configured (bad base URL, missing key…).
+    #[error("configuration error: {0}")]
+    Config(String),
+}
+
+/// An error status from the API, with what its body says.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The machine-readable code, e.g. `insufficient_credits`, when the body has one.
+    pub code: Option<String>,
+    /// The human-readable message (the status text when the body has none).
+    pub message: String,
+    /// The body as received (at most [`BODY_EXCERPT_LIMIT`] bytes).
+    pub body: String,
+    /// The request id from the body or the `x-request-id` header, to quote to support.
+    pub request_id: Option<String>,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "API error {}", self.status.as_u16())?;
+        if let Some(code) = &self.code {
+            write!(f, " {code}")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl Error {
+    /// The HTTP status of the response, if there was one.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api(api) => Some(api.status),
+            Error::Decode { status, .. } => *status,
+            Error::Transport(error) => error.status(),
+            Error::InvalidInput(_) | Error::Config(_) => None,
+        }
+    }
+
+    /// The API's machine-readable error code, e.g. `insufficient_credits`.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Api(api) => api.code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The API error, when the API answered with an error status.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(api) => Some(api),
+            _ => None,
+        }
+    }
+
+    /// Whether the same call may succeed if tried again later: timeouts, connection failures,
+    /// 408, 429 and 5xx. Whether it is *safe* to repeat depends on the operation; the
+    /// transport only retries what the spec marks safe.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport(error) => error.is_timeout() || error.is_connect() || error.is_request(),
+            Error::Api(api) => crate::retry::is_retryable_status(api.status),
+            Error::InvalidInput(_) | Error::Decode { .. } | Error::Config(_) => false,
+        }
+    }
+
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        Error::InvalidInput(message.into())
+    }
+
+    pub(crate) fn decode(status: Option<StatusCode>, reason: impl fmt::Display, body: &[u8]) -> Self {
+        Error::Decode { status, reason: reason.to_string(), excerpt: excerpt(body) }
+    }
+
+    /// Converts a generated client's error. `status` is the status the transport saw, which
+    /// progenitor does not keep when a body fails to decode.
+    pub(crate) async fn from_generated(error: progenitor_client::Error<ErrorBody>, status: Option<StatusCode>) -> Self {
+        use progenitor_client::Error as Generated;
+        match error {
+            Generated::InvalidRequest(message) => Error::InvalidInput(message),
+            Generated::CommunicationError(e) | Generated::ResponseBodyError(e) | Generated::InvalidUpgrade(e) => {
+                Error::Transport(e)
+            }
+            Generated::ErrorResponse(response) => {
+                let status = response.status();
+                let header_id = request_id_header(response.headers());
+                Error::Api(Box::new(response.into_inner().into_api_error(status, header_id)))
+            }
+            Generated::InvalidResponsePayload(body, e) => Error::decode(status, e, &body),
+            Generated::UnexpectedResponse(response) => {
+                let status = response.status();
+                let header_id = request_id_header(response.headers());
+                let body = response.bytes().await.unwrap_or_default();
+                if status.is_success() {
+                    Error::decode(Some(status), "the status is not one the spec lists", &body)
+                } else {
+                    Error::Api(Box::new(ErrorBody::from_bytes(&body).into_api_error(status, header_id)))
+                }
+            }
+            Generated::Custom(message) => Error::Config(message),
+        }
+    }
+}
+
+impl From<crate::config::ApiKeyError> for Error {
+    fn from(error: crate::config::ApiKeyError) -> Self {
+        Error::Config(error.to_string())
+    }
+}
+
+impl From<crate::amount::InvalidAmount> for Error {
+    fn from(error: crate::amount::InvalidAmount) -> Self {
+        Error::InvalidInput(error.to_string())
+    }
+}
+
+fn request_id_header(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    ["x-request-id", "request-id"]
+        .iter()
+        .find_map(|name| headers.get(*name).and_then(|v| v.to_str().ok()).map(str::to_owned))
+}
+
+/// The first [`BODY_EXCERPT_LIMIT`] bytes of a body as text, cut at a character boundary.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(BODY_EXCERPT_LIMIT)]);
+    let mut text = text.into_owned();
+    if body.len() > BODY_EXCERPT_LIMIT {
+        text.push('…');
+    }
+    text
+}
+
+/// An error body, read leniently: the API's error shape is not documented, so any JSON value
+/// is accepted and the code, message and request id are looked for in the likely places
+/// (`{"error": {"code", "message"}}`, `{"error": "text"}`, `{"code", "message"}`,
+/// `{"message"}`). A non-JSON body (an HTML page from a proxy) arrives as a JSON string:
+/// the transport wraps it so that it is never lost.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct ErrorBody(pub Value);
+
+impl ErrorBody {
+    /// Reads a body that may or may not be JSON.
+    pub fn from_bytes(body: &[u8]) -> Self {
+        serde_json::from_slice(body).unwrap_or_else(|_| ErrorBody(Value::String(excerpt(body))))
+    }
+
+    /// The machine-readable code, e.g. `insufficient_credits`.
+    pub fn code(&self) -> Option<&str> {
+        self.0.pointer("/error/code").or_else(|| self.0.get("code")).and_then(Value::as_str)
+    }
+
+    /// The human-readable message.
+    pub fn message(&self) -> Option<&str> {
+        [self.0.pointer("/error/message"), self.0.get("error"), self.0.get("message"), Some(&self.0)]
+            .into_iter()
+            .flatten()
+            .find_map(Value::as_str)
+    }
+
+    /// The request id, when the body carries one.
+    pub fn request_id(&self) -> Option<&str> {
+        self.0.get("requestId").or_else(|| self.0.pointer("/error/requestId")).and_then(Value::as_str)
+    }
+
+    fn into_api_error(self, status: StatusCode, header_request_id: Option<String>) -> ApiError {
+        let body = match &self.0 {
+            Value::String(text) => text.clone(),
+            other => excerpt(other.to_string().as_bytes()),
+        };
+        ApiError {
+            status,
+            code: self.code().map(str::to_owned),
+            message: self
+                .message()
+                .map(str::to_owned)
+                .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned()),
+            request_id: self.request_id().map(str::to_owned).or(header_request_id),
+            body,
+        }
+    }
+}
+
+impl schemars::JsonSchema for ErrorBody {
+    fn schema_name() -> Cow<'static, str> {
+        Cow::Borrowed("ErrorBody")
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "description": "An error body of any shape." })
+    }
+}

@@ -1,0 +1,184 @@
+//! [`CreditsClient::with_reservation`]: reserve, run the costly call, then confirm or cancel,
+//! so that credits are never left held by a call that failed.
+
+use std::fmt;
+
+use crate::client::CreditsClient;
+use crate::error::Error;
+use crate::reservations::CreateReservation;
+use crate::types;
+
+/// What the guarded work used, and what it produced.
+///
+/// ```
+/// use credits_sdk::Spent;
+/// let spent = Spent::new(420, "the model's answer");
+/// assert_eq!(spent.credits, 420.0);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spent<T> {
+    /// Credits actually used: confirmed if greater than 0, otherwise the reservation is
+    /// cancelled.
+    pub credits: f64,
+    /// The work's result, handed back to the caller.
+    pub value: T,
+}
+
+impl<T> Spent<T> {
+    /// `credits` used to produce `value`.
+    pub fn new(credits: impl Into<f64>, value: T) -> Self {
+        Self { credits: credits.into(), value }
+    }
+}
+
+/// The outcome of guarded work that succeeded.
+#[derive(Clone, Debug)]
+pub struct Settled<T> {
+    /// The work's result.
+    pub value: T,
+    /// The reservation as it was created.
+    pub reservation: types::Reservation,
+    /// The confirmation, or `None` when the work used nothing and the reservation was
+    /// cancelled instead.
+    pub confirmation: Option<types::ConfirmReservationResponse>,
+}
+
+/// Why guarded work did not settle.
+#[derive(Debug)]
+pub enum ReservationError<E, T> {
+    /// The reservation could not be made (e.g. `insufficient_credits`); the work did not run.
+    Reserve(Error),
+    /// The work failed; the reservation was cancelled, or `cancel` says why it could not be
+    /// (it then expires after its TTL).
+    Work {
+        /// The work's error.
+        error: E,
+        /// The cancellation's error, if cancelling failed.
+        cancel: Option<Error>,
+    },
+    /// The work succeeded but the confirmation failed even after retries; the reservation was
+    /// then cancelled (best effort) so that no credits stay held. The work's result is kept.
+    Confirm {
+        /// The confirmation's error.
+        error: Error,
+        /// The work's result.
+        value: T,
+        /// The reservation that could not be confirmed.
+        reservation_id: String,
+    },
+}
+
+impl<E: fmt::Display, T> fmt::Display for ReservationError<E, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReservationError::Reserve(error) => write!(f, "could not reserve credits: {error}"),
+            ReservationError::Work { error, cancel: None } => write!(f, "{error} (reservation cancelled)"),
+            ReservationError::Work { error, cancel: Some(cancel) } => {
+                write!(f, "{error} (and the reservation could not be cancelled: {cancel})")
+            }
+            ReservationError::Confirm { error, reservation_id, .. } => {
+                write!(f, "could not confirm reservation {reservation_id}: {error}")
+            }
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static, T: fmt::Debug> std::error::Error for ReservationError<E, T> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ReservationError::Reserve(error) | ReservationError::Confirm { error, .. } => Some(error),
+            ReservationError::Work { error, .. } => Some(error),
+        }
+    }
+}
+
+/// Cancels the reservation if dropped while armed: covers a panic in the work and a caller
+/// that drops the future midway.
+struct CancelOnDrop {
+    client: CreditsClient,
+    reservation_id: Option<String>,
+}
+
+impl CancelOnDrop {
+    fn disarm(&mut self) {
+        self.reservation_id = None;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        let Some(id) = self.reservation_id.take() else { return };
+        // Drop cannot await; hand the cancellation to the runtime, if there still is one.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let client = self.client.clone();
+            runtime.spawn(async move {
+                if let Err(error) = client.cancel_reservation(&id).await {
+                    tracing::warn!(reservation = %id, %error, "could not cancel an abandoned reservation");
+                }
+            });
+        }
+    }
+}
+
+impl CreditsClient {
+    /// Reserves credits, runs `work`, then confirms with what it spent, or cancels if it
+    /// failed, so credits are never left held by a failed call.
+    ///
+    /// - `Ok(Spent { credits, value })` with `credits > 0`: the reservation is confirmed for
+    ///   `credits` (the rest is released); with `credits == 0` it is cancelled.
+    /// - `Err(e)`: the reservation is cancelled and `e` is returned in
+    ///   [`ReservationError::Work`].
+    /// - **Panic** in `work`: the reservation is cancelled in the background on the current
+    ///   Tokio runtime, and the panic continues to unwind.
+    /// - **Cancellation** (the returned future is dropped, e.g. by `tokio::time::timeout` or
+    ///   `select!`): the reservation is cancelled in the background the same way. Without a
+    ///   runtime (e.g. during shutdown) it stays held until it expires (5 minutes by default,
+    ///   see [`CreateReservation::expires_in`]).
+    ///
+    /// ```no_run
+    /// # async fn call_llm(_: &str) -> Result<(String, u32), std::io::Error> { Ok((String::new(), 1)) }
+    /// # async fn run(client: credits_sdk::CreditsClient) -> Result<(), Box<dyn std::error::Error>> {
+    /// use credits_sdk::{AccountRef, CreateReservation, Spent};
+    ///
+    /// let settled = client
+    ///     .with_reservation(CreateReservation::new(AccountRef::external("user_456"), 500), |reservation| async move {
+    ///         let (answer, credits_used) = call_llm(&reservation.id).await?;
+    ///         Ok::<_, std::io::Error>(Spent::new(credits_used, answer))
+    ///     })
+    ///     .await?;
+    /// println!("{}", settled.value);
+    /// # Ok(()) }
+    /// ```
+    pub async fn with_reservation<F, Fut, T, E>(
+        &self,
+        reservation: CreateReservation,
+        work: F,
+    ) -> Result<Settled<T>, ReservationError<E, T>>
+    where
+        F: FnOnce(types::Reservation) -> Fut,
+        Fut: Future<Output = Result<Spent<T>, E>>,
+    {
+        let reservation = self.create_reservation(reservation).await.map_err(ReservationError::Reserve)?.reservation;
+        let mut guard = CancelOnDrop { client: self.clone(), reservation_id: Some(reservation.id.clone()) };
+
+        let outcome = work(reservation.clone()).await;
+        guard.disarm();
+        match outcome {
+            Err(error) => {
+                let cancel = self.cancel_reservation(&reservation.id).await.err();
+                Err(ReservationError::Work { error, cancel })
+            }
+            Ok(Spent { credits: 0.0, value }) => match self.cancel_reservation(&reservation.id).await {
+                Ok(_) => Ok(Settled { value, reservation, confirmation: None }),
+                Err(error) => Err(ReservationError::Confirm { error, value, reservation_id: reservation.id }),
+            },
+            Ok(Spent { credits, value }) => match self.confirm_reservation(&reservation.id, credits).await {
+                Ok(confirmation) => Ok(Settled { value, reservation, confirmation: Some(confirmation) }),
+                Err(error) => {
+                    let _ = self.cancel_reservation(&reservation.id).await;
+                    Err(ReservationError::Confirm { error, value, reservation_id: reservation.id })
+                }
+            },
+        }
+    }
+}

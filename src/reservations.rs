@@ -1,0 +1,211 @@
+//! Reservations: hold credits before a costly call, then confirm or cancel.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::account_ref::{AccountQuery, AccountRef};
+use crate::amount::{Amount, InvalidAmount};
+use crate::client::CreditsClient;
+use crate::error::{Error, Result};
+use crate::types;
+use crate::validate::{self, MetadataArg};
+
+/// A hold on credits: [`CreateReservation::new`] with the account and amount, then the
+/// optional setters.
+///
+/// ```
+/// use std::time::Duration;
+/// use credits_sdk::{AccountRef, CreateReservation};
+///
+/// let hold = CreateReservation::new(AccountRef::external("user_456"), 500)
+///     .operation("chat-completion")
+///     .model("gpt-4o")
+///     .metadata(serde_json::json!({ "requestId": "req_123" }))
+///     .expires_in(Duration::from_secs(120));
+/// # let _ = hold;
+/// ```
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct CreateReservation {
+    account: AccountRef,
+    amount: std::result::Result<Amount, InvalidAmount>,
+    operation: Option<String>,
+    model: Option<String>,
+    metadata: MetadataArg,
+    expires_in: Option<Duration>,
+}
+
+impl CreateReservation {
+    /// Holds `amount` (greater than 0) credits of `account`.
+    pub fn new(account: impl Into<AccountRef>, amount: impl TryInto<Amount, Error = InvalidAmount>) -> Self {
+        Self {
+            account: account.into(),
+            amount: amount.try_into(),
+            operation: None,
+            model: None,
+            metadata: MetadataArg::default(),
+            expires_in: None,
+        }
+    }
+
+    /// What the credits are held for, e.g. `chat-completion` (echoed in `metadata.operation`).
+    pub fn operation(mut self, operation: impl Into<String>) -> Self {
+        self.operation = Some(operation.into());
+        self
+    }
+
+    /// The model to be called, e.g. `gpt-4o` (echoed in `metadata.model`).
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+
+    /// Any value that serializes to a JSON object.
+    pub fn metadata(mut self, metadata: impl Serialize) -> Self {
+        self.metadata.set(metadata);
+        self
+    }
+
+    /// How long the hold lasts if not confirmed (1 s to 24 h; default 5 minutes).
+    pub fn expires_in(mut self, ttl: Duration) -> Self {
+        self.expires_in = Some(ttl);
+        self
+    }
+
+    pub(crate) fn amount(&self) -> Result<Amount> {
+        validate::amount("amount", &self.amount)
+    }
+
+    fn into_body(self) -> Result<types::CreateReservationRequest> {
+        let (account_id, external_id) = self.account.to_wire()?;
+        let expires_in_seconds = match self.expires_in {
+            None => None,
+            Some(ttl) if ttl.as_secs() <= 86_400 && ttl.as_secs() >= 1 => std::num::NonZeroU64::new(ttl.as_secs()),
+            Some(ttl) => return Err(Error::invalid(format!("expires_in must be 1 s to 24 h, got {ttl:?}"))),
+        };
+        Ok(types::CreateReservationRequest {
+            account_id,
+            external_id,
+            amount: self.amount()?,
+            operation: self.operation,
+            model: self.model,
+            metadata: self.metadata.get()?,
+            expires_in_seconds,
+        })
+    }
+}
+
+/// Which reservations to list: one account's, optionally only the active ones.
+///
+/// ```
+/// use credits_sdk::{AccountRef, ListReservations};
+///
+/// let pending = ListReservations::new(AccountRef::id("acc_123")).active_only();
+/// # let _ = pending;
+/// ```
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct ListReservations {
+    account: AccountRef,
+    active_only: bool,
+}
+
+impl ListReservations {
+    /// All reservations of `account`.
+    pub fn new(account: impl Into<AccountRef>) -> Self {
+        Self { account: account.into(), active_only: false }
+    }
+
+    /// Only pending reservations that have not expired.
+    pub fn active_only(mut self) -> Self {
+        self.active_only = true;
+        self
+    }
+}
+
+impl<T: Into<AccountRef>> From<T> for ListReservations {
+    fn from(account: T) -> Self {
+        ListReservations::new(account)
+    }
+}
+
+impl CreditsClient {
+    /// Holds credits before a costly call (`POST /v1/reservations/create`). Refused with
+    /// `insufficient_credits` when the available balance is too low.
+    ///
+    /// See [`with_reservation`](Self::with_reservation) for a guard that always confirms or
+    /// cancels.
+    ///
+    /// ```no_run
+    /// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
+    /// use credits_sdk::{AccountRef, CreateReservation};
+    /// let hold = client.create_reservation(CreateReservation::new(AccountRef::external("user_456"), 500)).await?;
+    /// // ... call the LLM ...
+    /// client.confirm_reservation(&hold.reservation.id, 420).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn create_reservation(&self, reservation: CreateReservation) -> Result<types::CreateReservationResponse> {
+        let body = reservation.into_body()?;
+        self.call(self.api().create_reservation().body(body).send()).await
+    }
+
+    /// Lists an account's reservations (`GET /v1/reservations`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
+    /// use credits_sdk::{AccountRef, ListReservations};
+    /// let all = client.list_reservations(AccountRef::id("acc_123")).await?;
+    /// let pending = client.list_reservations(ListReservations::new(AccountRef::id("acc_123")).active_only()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn list_reservations(
+        &self,
+        query: impl Into<ListReservations>,
+    ) -> Result<types::ListReservationsResponse> {
+        let query = query.into();
+        let mut request = self.api().list_reservations().for_account(&query.account)?;
+        if query.active_only {
+            request = request.active_only(true);
+        }
+        self.call(request.send()).await
+    }
+
+    /// Confirms a reservation with the amount actually used: charges it and releases the rest
+    /// (`POST /v1/reservations/confirm`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
+    /// let confirmed = client.confirm_reservation("res_abc123", 420).await?;
+    /// println!("charged in {}", confirmed.transaction_id);
+    /// # Ok(()) }
+    /// ```
+    pub async fn confirm_reservation(
+        &self,
+        reservation_id: impl AsRef<str>,
+        actual_amount: impl TryInto<Amount, Error = InvalidAmount>,
+    ) -> Result<types::ConfirmReservationResponse> {
+        let body = types::ConfirmReservationRequest {
+            reservation_id: validate::non_empty("reservation id", reservation_id.as_ref())?,
+            actual_amount: validate::amount("actual amount", &actual_amount.try_into())?,
+        };
+        self.call(self.api().confirm_reservation().body(body).send()).await
+    }
+
+    /// Cancels a reservation and releases all of its credits (`POST /v1/reservations/cancel`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
+    /// client.cancel_reservation("res_abc123").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn cancel_reservation(
+        &self,
+        reservation_id: impl AsRef<str>,
+    ) -> Result<types::CancelReservationResponse> {
+        let body = types::CancelReservationRequest {
+            reservation_id: validate::non_empty("reservation id", reservation_id.as_ref())?,
+        };
+        self.call(self.api().cancel_reservation().body(body).send()).await
+    }
+}

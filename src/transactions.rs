@@ -1,0 +1,235 @@
+//! Transactions: the ledger, one page at a time or as a lazily paged stream, and manual
+//! entries.
+
+use std::num::NonZeroU64;
+
+use chrono::{DateTime, Utc};
+use futures::Stream;
+use serde::Serialize;
+
+use crate::account_ref::{AccountQuery, AccountRef};
+use crate::amount::{Amount, InvalidAmount};
+use crate::client::CreditsClient;
+use crate::error::{Error, Result};
+use crate::types;
+use crate::validate::{self, MetadataArg};
+
+/// The largest page the API serves.
+pub const MAX_PAGE_SIZE: u64 = 100;
+
+/// Which transactions to list: every filter is optional.
+///
+/// ```
+/// use credits_sdk::{AccountRef, TransactionQuery};
+///
+/// let recent = TransactionQuery::new().account(AccountRef::id("acc_abc123")).limit(20).offset(0);
+/// # let _ = recent;
+/// ```
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct TransactionQuery {
+    account: Option<AccountRef>,
+    limit: Option<u64>,
+    offset: Option<u64>,
+    start: Option<DateTime<Utc>>,
+    end: Option<DateTime<Utc>>,
+    include: Vec<String>,
+}
+
+impl TransactionQuery {
+    /// All transactions of the project.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Only this account's transactions.
+    pub fn account(mut self, account: impl Into<AccountRef>) -> Self {
+        self.account = Some(account.into());
+        self
+    }
+
+    /// Page size, 1 to 100 (the API's default is 50).
+    pub fn limit(mut self, limit: u64) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Items to skip.
+    pub fn offset(mut self, offset: u64) -> Self {
+        self.offset = Some(offset);
+        self
+    }
+
+    /// Only transactions created in `[start, end]`.
+    pub fn between(mut self, start: DateTime<Utc>, end: DateTime<Utc>) -> Self {
+        self.start = Some(start);
+        self.end = Some(end);
+        self
+    }
+
+    /// Embeds related records for audit, e.g. `"reservation"` or `"usage"`.
+    pub fn include(mut self, related: impl Into<String>) -> Self {
+        self.include.push(related.into());
+        self
+    }
+
+    fn page_size(&self) -> Result<Option<NonZeroU64>> {
+        match self.limit {
+            None => Ok(None),
+            Some(limit @ 1..=MAX_PAGE_SIZE) => Ok(NonZeroU64::new(limit)),
+            Some(limit) => Err(Error::invalid(format!("limit must be between 1 and {MAX_PAGE_SIZE}, got {limit}"))),
+        }
+    }
+}
+
+/// A manual ledger entry: [`CreateTransaction::credit`] or [`CreateTransaction::debit`], then
+/// the optional setters.
+///
+/// ```
+/// use credits_sdk::{AccountRef, CreateTransaction};
+///
+/// let refund = CreateTransaction::credit(AccountRef::external("user_456"), 100)
+///     .description("Refund")
+///     .metadata(serde_json::json!({ "reason": "support" }));
+/// # let _ = refund;
+/// ```
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct CreateTransaction {
+    account: AccountRef,
+    amount: std::result::Result<Amount, InvalidAmount>,
+    kind: types::ManualTransactionType,
+    description: Option<String>,
+    metadata: MetadataArg,
+}
+
+impl CreateTransaction {
+    /// Adds `amount` credits to the balance.
+    pub fn credit(account: impl Into<AccountRef>, amount: impl TryInto<Amount, Error = InvalidAmount>) -> Self {
+        Self::new(account.into(), amount.try_into(), types::ManualTransactionType::Credit)
+    }
+
+    /// Takes `amount` credits from the balance.
+    pub fn debit(account: impl Into<AccountRef>, amount: impl TryInto<Amount, Error = InvalidAmount>) -> Self {
+        Self::new(account.into(), amount.try_into(), types::ManualTransactionType::Debit)
+    }
+
+    fn new(
+        account: AccountRef,
+        amount: std::result::Result<Amount, InvalidAmount>,
+        kind: types::ManualTransactionType,
+    ) -> Self {
+        Self { account, amount, kind, description: None, metadata: MetadataArg::default() }
+    }
+
+    /// What the entry is for, e.g. `Refund`.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Any value that serializes to a JSON object.
+    pub fn metadata(mut self, metadata: impl Serialize) -> Self {
+        self.metadata.set(metadata);
+        self
+    }
+}
+
+impl CreditsClient {
+    /// Lists one page of transactions, newest first (`GET /v1/transactions`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
+    /// use credits_sdk::{AccountRef, TransactionQuery};
+    /// let page = client.list_transactions(TransactionQuery::new().account(AccountRef::id("acc_abc123")).limit(20)).await?;
+    /// println!("{} of {}", page.items.len(), page.pagination.total_count);
+    /// # Ok(()) }
+    /// ```
+    pub async fn list_transactions(&self, query: TransactionQuery) -> Result<types::TransactionPage> {
+        let mut request = self.api().list_transactions();
+        if let Some(account) = &query.account {
+            request = request.for_account(account)?;
+        }
+        if let Some(limit) = query.page_size()? {
+            request = request.limit(limit);
+        }
+        if let Some(offset) = query.offset {
+            request = request.offset(offset);
+        }
+        if let Some(start) = query.start {
+            request = request.start_date(start);
+        }
+        if let Some(end) = query.end {
+            request = request.end_date(end);
+        }
+        if !query.include.is_empty() {
+            request = request.include(query.include.join(","));
+        }
+        self.call(request.send()).await
+    }
+
+    /// Every transaction matching `query`, fetched lazily one page at a time (`limit` is the
+    /// page size, `offset` where to start). At most one page is held in memory; the stream
+    /// ends after the page that says `hasMore: false`, and stops at the first error.
+    ///
+    /// ```no_run
+    /// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
+    /// use futures::TryStreamExt;
+    /// use credits_sdk::{AccountRef, TransactionQuery};
+    /// let mut all = std::pin::pin!(client.stream_transactions(TransactionQuery::new().account(AccountRef::id("acc_1"))));
+    /// while let Some(transaction) = all.try_next().await? {
+    ///     println!("{} {}", transaction.id, transaction.amount);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn stream_transactions(
+        &self,
+        query: TransactionQuery,
+    ) -> impl Stream<Item = Result<types::Transaction>> + Send + 'static {
+        struct Pager {
+            client: CreditsClient,
+            query: TransactionQuery,
+            page: std::vec::IntoIter<types::Transaction>,
+            more: bool,
+        }
+        let start = Pager { client: self.clone(), query, page: Vec::new().into_iter(), more: true };
+        futures::stream::try_unfold(start, |mut pager| async move {
+            loop {
+                if let Some(transaction) = pager.page.next() {
+                    return Ok(Some((transaction, pager)));
+                }
+                if !pager.more {
+                    return Ok(None);
+                }
+                let page = pager.client.list_transactions(pager.query.clone()).await?;
+                let fetched = page.items.len() as u64;
+                // An empty page that claims more would loop forever: treat it as the end.
+                pager.more = page.pagination.has_more && fetched > 0;
+                pager.query.offset = Some(pager.query.offset.unwrap_or(0) + fetched);
+                pager.page = page.items.into_iter();
+            }
+        })
+    }
+
+    /// Writes a manual ledger entry (`POST /v1/transactions/create`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
+    /// use credits_sdk::{AccountRef, CreateTransaction};
+    /// let entry = client.create_transaction(CreateTransaction::credit(AccountRef::external("user_456"), 100)).await?;
+    /// println!("balance after: {:?}", entry.transaction.balance_after);
+    /// # Ok(()) }
+    /// ```
+    pub async fn create_transaction(&self, entry: CreateTransaction) -> Result<types::CreateTransactionResponse> {
+        let (account_id, external_id) = entry.account.to_wire()?;
+        let body = types::CreateTransactionRequest {
+            account_id,
+            external_id,
+            amount: validate::amount("amount", &entry.amount)?,
+            type_: entry.kind,
+            description: entry.description,
+            metadata: entry.metadata.get()?,
+        };
+        self.call(self.api().create_transaction().body(body).send()).await
+    }
+}

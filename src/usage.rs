@@ -1,0 +1,246 @@
+//! Usage: record usage events, list them, and summarise them.
+
+use chrono::{DateTime, Utc};
+
+use crate::account_ref::{AccountQuery, AccountRef};
+use crate::client::CreditsClient;
+use crate::error::{Error, Result};
+use crate::open_enum::{UsageContext, UsageType};
+use crate::types;
+use crate::validate;
+
+/// One usage event. [`RecordUsage::customer`] ties it to an account and the transaction that
+/// paid for it (usually from a confirm); [`RecordUsage::system`] is your own usage.
+///
+/// ```
+/// use credits_sdk::{AccountRef, RecordUsage, UsageType};
+///
+/// let chat = RecordUsage::customer(AccountRef::id("acc_123"), "txn_xyz789", "gpt-4o")
+///     .usage_type(UsageType::Text)
+///     .tokens(1000, 420)
+///     .description("Chat completion");
+/// let internal = RecordUsage::system("text-embedding-3-small").tokens(5000, 0);
+/// # let _ = (chat, internal);
+/// ```
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct RecordUsage {
+    customer: Option<(AccountRef, String)>,
+    model_id: String,
+    usage_type: Option<UsageType>,
+    input_tokens: Option<u64>,
+    output_tokens: Option<u64>,
+    cached_tokens: Option<u64>,
+    audio_seconds: Option<f64>,
+    description: Option<String>,
+}
+
+impl RecordUsage {
+    /// An account's usage of `model_id`, paid for by `transaction_id`.
+    pub fn customer(
+        account: impl Into<AccountRef>,
+        transaction_id: impl Into<String>,
+        model_id: impl Into<String>,
+    ) -> Self {
+        Self::new(Some((account.into(), transaction_id.into())), model_id.into())
+    }
+
+    /// Your own internal usage of `model_id`.
+    pub fn system(model_id: impl Into<String>) -> Self {
+        Self::new(None, model_id.into())
+    }
+
+    fn new(customer: Option<(AccountRef, String)>, model_id: String) -> Self {
+        Self {
+            customer,
+            model_id,
+            usage_type: None,
+            input_tokens: None,
+            output_tokens: None,
+            cached_tokens: None,
+            audio_seconds: None,
+            description: None,
+        }
+    }
+
+    /// What was used (default `text`).
+    pub fn usage_type(mut self, usage_type: UsageType) -> Self {
+        self.usage_type = Some(usage_type);
+        self
+    }
+
+    /// Input and output tokens.
+    pub fn tokens(mut self, input: u64, output: u64) -> Self {
+        self.input_tokens = Some(input);
+        self.output_tokens = Some(output);
+        self
+    }
+
+    /// Input tokens served from cache.
+    pub fn cached_tokens(mut self, cached: u64) -> Self {
+        self.cached_tokens = Some(cached);
+        self
+    }
+
+    /// Seconds of audio, for `audio_stt` and `audio_tts`.
+    pub fn audio_seconds(mut self, seconds: f64) -> Self {
+        self.audio_seconds = Some(seconds);
+        self
+    }
+
+    /// What the usage was, e.g. `Chat completion`.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    fn into_body(self) -> Result<types::RecordUsageRequest> {
+        let (context, account_id, external_id, transaction_id) = match &self.customer {
+            Some((account, transaction)) => {
+                let (account_id, external_id) = account.to_wire()?;
+                let transaction = validate::non_empty("transaction id", transaction)?;
+                (UsageContext::Customer, account_id, external_id, Some(transaction))
+            }
+            None => (UsageContext::System, None, None, None),
+        };
+        Ok(types::RecordUsageRequest {
+            context: Some(context),
+            account_id,
+            external_id,
+            transaction_id,
+            model_id: validate::non_empty("model id", &self.model_id)?,
+            usage_type: self.usage_type,
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            cached_tokens: self.cached_tokens,
+            audio_duration_seconds: self.audio_seconds.map(validate::audio_seconds).transpose()?,
+            description: self.description,
+        })
+    }
+}
+
+/// Which usage records to list or summarise: every filter is optional.
+///
+/// A [`UsageContext`] converts into a query, so `client.get_usage_summary(UsageContext::Customer)`
+/// reads like the TypeScript SDK's `getUsageSummary("customer")`.
+///
+/// ```
+/// use credits_sdk::{AccountRef, UsageContext, UsageQuery};
+///
+/// let query = UsageQuery::new().account(AccountRef::external("user_456")).context(UsageContext::Customer);
+/// # let _ = query;
+/// ```
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct UsageQuery {
+    account: Option<AccountRef>,
+    model_id: Option<String>,
+    context: Option<UsageContext>,
+    start: Option<DateTime<Utc>>,
+    end: Option<DateTime<Utc>>,
+}
+
+impl UsageQuery {
+    /// All usage of the project.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Only this account's usage.
+    pub fn account(mut self, account: impl Into<AccountRef>) -> Self {
+        self.account = Some(account.into());
+        self
+    }
+
+    /// Only this model's usage.
+    pub fn model(mut self, model_id: impl Into<String>) -> Self {
+        self.model_id = Some(model_id.into());
+        self
+    }
+
+    /// Only customer or only system usage.
+    pub fn context(mut self, context: UsageContext) -> Self {
+        self.context = Some(context);
+        self
+    }
+
+    /// Only usage recorded in `[start, end]`.
+    pub fn between(mut self, start: DateTime<Utc>, end: DateTime<Utc>) -> Self {
+        self.start = Some(start);
+        self.end = Some(end);
+        self
+    }
+}
+
+impl From<UsageContext> for UsageQuery {
+    fn from(context: UsageContext) -> Self {
+        UsageQuery::new().context(context)
+    }
+}
+
+impl CreditsClient {
+    /// Records a usage event; its cost comes from the built-in model prices
+    /// (`POST /v1/usage/record`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
+    /// use credits_sdk::{AccountRef, RecordUsage};
+    /// let record = client.record_usage(RecordUsage::customer(AccountRef::id("acc_1"), "txn_1", "gpt-4o").tokens(1000, 420)).await?;
+    /// println!("cost: ${:?}", record.usage_record.estimated_cost_usd);
+    /// # Ok(()) }
+    /// ```
+    pub async fn record_usage(&self, usage: RecordUsage) -> Result<types::RecordUsageResponse> {
+        let body = usage.into_body()?;
+        self.call(self.api().record_usage().body(body).send()).await
+    }
+
+    /// Lists usage records (`GET /v1/usage`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
+    /// use credits_sdk::{AccountRef, UsageContext, UsageQuery};
+    /// let records = client.get_usage(UsageQuery::new().account(AccountRef::external("user_456")).context(UsageContext::Customer)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_usage(&self, query: impl Into<UsageQuery>) -> Result<Vec<types::UsageRecord>> {
+        let response = self.usage_request(query.into(), false).await?;
+        Ok(response.usage_records)
+    }
+
+    /// Summarises usage: totals, by context and by model (`GET /v1/usage?summary=true`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
+    /// use credits_sdk::UsageContext;
+    /// let summary = client.get_usage_summary(UsageContext::Customer).await?;
+    /// println!("spent ${:?}", summary.total_cost_usd);
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_usage_summary(&self, query: impl Into<UsageQuery>) -> Result<types::UsageSummary> {
+        let response = self.usage_request(query.into(), true).await?;
+        response.summary.ok_or_else(|| Error::decode(None, "the response has no `summary`", b""))
+    }
+
+    async fn usage_request(&self, query: UsageQuery, summary: bool) -> Result<types::UsageResponse> {
+        let mut request = self.api().get_usage();
+        if let Some(account) = &query.account {
+            request = request.for_account(account)?;
+        }
+        if let Some(model) = &query.model_id {
+            request = request.model_id(validate::non_empty("model id", model)?);
+        }
+        if let Some(context) = query.context {
+            request = request.context(context);
+        }
+        if let Some(start) = query.start {
+            request = request.start_date(start);
+        }
+        if let Some(end) = query.end {
+            request = request.end_date(end);
+        }
+        if summary {
+            request = request.summary(true);
+        }
+        self.call(request.send()).await
+    }
+}
