@@ -127,6 +127,19 @@ pub(crate) struct CallContext {
     pub last_status: Cell<Option<StatusCode>>,
 }
 
+/// Runs one generated request with its own per-attempt timeout, overriding the client's.
+///
+/// ```no_run
+/// # async fn run(client: credits_sdk::api::Client) -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
+/// use credits_sdk::transport::with_timeout;
+/// let balance = with_timeout(Duration::from_secs(2), client.get_balance().external_id("user_456").send()).await?;
+/// # Ok(()) }
+/// ```
+pub async fn with_timeout<F: Future>(timeout: Duration, call: F) -> F::Output {
+    with_call_context(Some(timeout), call).await.0
+}
+
 /// Runs `call` with per-call settings, returning its output and the last status seen.
 pub(crate) async fn with_call_context<F: Future>(
     timeout: Option<Duration>,

@@ -40,7 +40,7 @@ impl Captured {
 #[derive(Default)]
 struct Shared {
     requests: Mutex<Vec<Captured>>,
-    reply: Mutex<(u16, String)>,
+    reply: Mutex<(u16, Vec<u8>)>,
 }
 
 /// The listener; it stops when dropped.
@@ -60,7 +60,7 @@ impl Capture {
     /// Listens on a free loopback port.
     pub async fn start() -> Capture {
         let shared = Arc::new(Shared::default());
-        *lock(&shared.reply) = (200, "{}".to_owned());
+        *lock(&shared.reply) = (200, b"{}".to_vec());
         let app = axum::Router::new().fallback(record).with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let base_url = format!("http://{}", listener.local_addr().expect("local addr"));
@@ -81,7 +81,13 @@ impl Capture {
 
     /// Answers the next requests with `status` and `body`.
     pub fn reply(&self, status: u16, body: &str) {
-        *lock(&self.shared.reply) = (status, body.to_owned());
+        self.reply_bytes(status, body.as_bytes().to_vec());
+    }
+
+    /// Answers the next requests with `status` and raw `body` bytes, and forgets past requests.
+    pub fn reply_bytes(&self, status: u16, body: Vec<u8>) {
+        *lock(&self.shared.reply) = (status, body);
+        lock(&self.shared.requests).clear();
     }
 
     /// The one request received since the last call; fails the test otherwise.

@@ -1,0 +1,327 @@
+//! Retries, timeouts and the no-double-charge rule, shown with the sandbox's fault injection.
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use credits_sandbox::{Fault, Sandbox};
+use credits_sdk::api::Client;
+use credits_sdk::transport::Transport;
+use credits_sdk::{
+    AccountRef, AddCredits, ApiKey, CreateReservation, CreateTransaction, CreditsClient, DeductCredits, Error,
+    RetryPolicy, TransactionQuery, TransactionType,
+};
+use futures::TryStreamExt;
+use serde_json::json;
+use support::{client_for, fast_retries, funded_account, sandbox};
+
+fn status(code: u16) -> Fault {
+    Fault::Status { status: code, retry_after: None, after_write: false }
+}
+
+fn drop_connection(after_write: bool) -> Fault {
+    Fault::DropConnection { after_write }
+}
+
+// ----- reads are retried ---------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_read_survives_503s_within_the_retry_budget() {
+    let (sandbox, client) = sandbox().await;
+    let account = funded_account(&client, 100).await;
+    let before = sandbox.request_count();
+    sandbox.faults().fail_next(2, Fault::unavailable("0"));
+    let balance = client.get_balance(&account).await.unwrap();
+    assert_eq!(balance.available, 100.0);
+    assert_eq!(sandbox.request_count() - before, 3, "two 503s, then the answer");
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured() {
+    let (sandbox, client) = sandbox().await;
+    sandbox.faults().fail_next(1, Fault::rate_limited("1"));
+    let started = Instant::now();
+    client.list_plans().await.unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(1), "waited {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_cap_is_not_waited_for() {
+    let (sandbox, _) = sandbox().await;
+    let client = client_for(&sandbox, fast_retries().max_retry_after(Duration::from_secs(2)));
+    sandbox.faults().fail_next(1, Fault::rate_limited("120"));
+    let started = Instant::now();
+    let error = client.list_plans().await.unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(429));
+    assert!(error.is_retryable());
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn a_read_survives_a_dropped_connection_and_a_delay_past_the_timeout() {
+    let (sandbox, _) = sandbox().await;
+    let client = CreditsClient::builder()
+        .api_key(sandbox.api_key())
+        .base_url(sandbox.base_url())
+        .timeout(Duration::from_millis(300))
+        .retry(fast_retries())
+        .build()
+        .unwrap();
+    let account = funded_account(&client, 100).await;
+    sandbox.faults().fail_next(1, drop_connection(false));
+    sandbox.faults().fail_next(1, Fault::Delay(Duration::from_secs(2)));
+    let before = sandbox.request_count();
+    assert_eq!(client.get_balance(&account).await.unwrap().balance, 100.0);
+    assert_eq!(sandbox.request_count() - before, 3);
+}
+
+#[tokio::test]
+async fn retries_stop_after_the_configured_attempts() {
+    let (sandbox, _) = sandbox().await;
+    let client = client_for(&sandbox, fast_retries().max_attempts(4));
+    sandbox.faults().fail_next(10, status(503));
+    let before = sandbox.request_count();
+    let error = client.list_accounts().await.unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(error.code(), Some("injected_fault"));
+    assert_eq!(sandbox.request_count() - before, 4);
+}
+
+#[tokio::test]
+async fn disabled_retries_send_once() {
+    let (sandbox, _) = sandbox().await;
+    let client = client_for(&sandbox, RetryPolicy::disabled());
+    sandbox.faults().fail_next(1, status(503));
+    let before = sandbox.request_count();
+    assert!(client.list_accounts().await.unwrap_err().is_retryable());
+    assert_eq!(sandbox.request_count() - before, 1);
+}
+
+#[tokio::test]
+async fn a_per_call_timeout_overrides_the_clients() {
+    let (sandbox, client) = sandbox().await;
+    sandbox.faults().fail_next(5, Fault::Delay(Duration::from_millis(500)));
+    let quick = client.with_timeout(Duration::from_millis(100));
+    let started = Instant::now();
+    let error = quick.list_plans().await.unwrap_err();
+    assert!(matches!(&error, Error::Transport(e) if e.is_timeout()), "{error:?}");
+    assert!(error.is_retryable());
+    assert!(started.elapsed() < Duration::from_millis(1500), "{:?}", started.elapsed());
+    sandbox.faults().clear();
+    client.list_plans().await.expect("the client's own timeout is unchanged");
+}
+
+#[tokio::test]
+async fn a_connection_refused_is_a_retryable_transport_error() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let base_url = sandbox.base_url().to_owned();
+    drop(sandbox);
+    let client = CreditsClient::builder().api_key("sk_1").base_url(base_url).retry(fast_retries()).build().unwrap();
+    let error = client.list_plans().await.unwrap_err();
+    assert!(matches!(&error, Error::Transport(e) if e.is_connect()), "{error:?}");
+    assert!(error.is_retryable());
+}
+
+// ----- unsafe writes are never repeated once they may have landed ----------------------------
+
+async fn credits_of(client: &CreditsClient, account: &AccountRef) -> Vec<f64> {
+    let query = TransactionQuery::new().account(account).limit(100);
+    let all: Vec<_> = client.stream_transactions(query).try_collect().await.unwrap();
+    all.iter().filter(|t| t.type_ == TransactionType::Credit).map(|t| t.amount).collect()
+}
+
+#[tokio::test]
+async fn a_grant_is_not_retried_after_a_503() {
+    let (sandbox, client) = sandbox().await;
+    let account = funded_account(&client, 0).await;
+    sandbox.faults().fail_next(1, status(503));
+    let before = sandbox.request_count();
+    let error = client.add_credits(AddCredits::new(&account, 10)).await.unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(sandbox.request_count() - before, 1, "sent once");
+    assert!(credits_of(&client, &account).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_grant_whose_connection_dropped_after_the_write_is_applied_once() {
+    let (sandbox, client) = sandbox().await;
+    let account = funded_account(&client, 0).await;
+    sandbox.faults().fail_next(1, drop_connection(true));
+    let error = client.add_credits(AddCredits::new(&account, 10)).await.unwrap_err();
+    assert!(matches!(error, Error::Transport(_)), "{error:?}");
+    assert_eq!(credits_of(&client, &account).await, [10.0], "applied by the server, not repeated by the client");
+    assert_eq!(client.get_balance(&account).await.unwrap().balance, 10.0);
+}
+
+#[tokio::test]
+async fn a_grant_is_retried_after_a_429() {
+    let (sandbox, client) = sandbox().await;
+    let account = funded_account(&client, 0).await;
+    sandbox.faults().fail_next(1, Fault::rate_limited("0"));
+    client.add_credits(AddCredits::new(&account, 10)).await.unwrap();
+    assert_eq!(credits_of(&client, &account).await, [10.0]);
+}
+
+#[tokio::test]
+async fn a_grant_is_retried_when_the_connection_was_never_made() {
+    // Bind a port, then close it: connecting fails before anything is sent.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    drop(listener);
+    let client = CreditsClient::builder()
+        .api_key("sk_1")
+        .base_url(format!("http://{address}"))
+        .retry(fast_retries())
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let error = client.add_credits(AddCredits::new(AccountRef::id("acc_1"), 10)).await.unwrap_err();
+    assert!(matches!(&error, Error::Transport(e) if e.is_connect()), "{error:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn a_confirm_is_retried_after_a_503_and_charges_once() {
+    let (sandbox, client) = sandbox().await;
+    let account = funded_account(&client, 1000).await;
+    let reservation = client.create_reservation(CreateReservation::new(&account, 100)).await.unwrap().reservation;
+    sandbox.faults().fail_next(1, Fault::unavailable("0"));
+    client.confirm_reservation(&reservation.id, 60).await.unwrap();
+    let balance = client.get_balance(&account).await.unwrap();
+    assert_eq!((balance.balance, balance.reserved), (940.0, 0.0));
+}
+
+// ----- the generated builders get the same pipeline ------------------------------------------
+
+#[tokio::test]
+async fn the_generated_builders_retry_reads_and_not_unsafe_writes() {
+    let (sandbox, facade) = sandbox().await;
+    let account = funded_account(&facade, 100).await;
+    let account_id = account.account_id().unwrap().to_owned();
+    let transport = Transport::new(ApiKey::new(sandbox.api_key()).unwrap()).with_retry(fast_retries());
+    let client = Client::new_with_client(sandbox.base_url(), reqwest::Client::new(), transport);
+
+    sandbox.faults().fail_next(2, status(503));
+    let before = sandbox.request_count();
+    let balance = client.get_balance().account_id(account_id.clone()).send().await.unwrap();
+    assert_eq!(balance.available, 100.0);
+    assert_eq!(sandbox.request_count() - before, 3, "retried like the facade");
+
+    sandbox.faults().fail_next(1, status(503));
+    let amount = credits_sdk::Amount::try_from(10).unwrap();
+    let result = client.add_credits().body_map(|b| b.account_id(Some(account_id.clone())).amount(amount)).send().await;
+    assert_eq!(result.unwrap_err().status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(facade.get_balance(&account).await.unwrap().balance, 100.0, "not granted, not retried");
+}
+
+// ----- the soak ------------------------------------------------------------------------------
+
+/// What one write was meant to do, and what the client saw.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Seen {
+    Succeeded,
+    Failed,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_soak_of_mixed_writes_under_faults_never_applies_a_write_twice() {
+    const WRITES: u64 = 2_000;
+    const TASKS: u64 = 16;
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = CreditsClient::builder()
+        .api_key(sandbox.api_key())
+        .base_url(sandbox.base_url())
+        .timeout(Duration::from_millis(500))
+        .retry(fast_retries())
+        .build()
+        .unwrap();
+    let account = funded_account(&client, 1_000_000).await;
+
+    sandbox.faults().set_random(
+        0.10,
+        vec![
+            status(503),
+            status(500),
+            Fault::rate_limited("0"),
+            Fault::Status { status: 500, retry_after: None, after_write: true },
+            Fault::Status { status: 503, retry_after: None, after_write: true },
+            drop_connection(false),
+            drop_connection(true),
+            Fault::Delay(Duration::from_millis(5)),
+        ],
+        7,
+    );
+
+    let next = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..TASKS {
+        let (client, account, next) = (client.clone(), account.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut seen = Vec::new();
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= WRITES {
+                    return seen;
+                }
+                let tag = json!({ "soak": n });
+                let amount = 1 + n % 5;
+                let outcome = match n % 4 {
+                    0 => client.add_credits(AddCredits::new(&account, amount).metadata(&tag)).await.map(|_| ()),
+                    1 => client.deduct_credits(DeductCredits::new(&account, amount).metadata(&tag)).await.map(|_| ()),
+                    2 => client
+                        .create_transaction(CreateTransaction::credit(&account, amount).metadata(&tag))
+                        .await
+                        .map(|_| ()),
+                    _ => client
+                        .create_transaction(CreateTransaction::debit(&account, amount).metadata(&tag))
+                        .await
+                        .map(|_| ()),
+                };
+                seen.push((n, if outcome.is_ok() { Seen::Succeeded } else { Seen::Failed }));
+            }
+        }));
+    }
+    let mut seen = HashMap::new();
+    for task in tasks {
+        seen.extend(task.await.unwrap());
+    }
+    sandbox.faults().clear();
+    assert!(sandbox.faults().injected() > 100, "faults were injected: {}", sandbox.faults().injected());
+
+    let ledger: Vec<_> =
+        client.stream_transactions(TransactionQuery::new().account(&account).limit(100)).try_collect().await.unwrap();
+    let mut applied: HashMap<u64, usize> = HashMap::new();
+    let mut balance = 0.0;
+    for transaction in &ledger {
+        balance += if transaction.type_ == TransactionType::Credit { transaction.amount } else { -transaction.amount };
+        if let Some(n) = transaction.metadata.as_ref().and_then(|m| m.get("soak")).and_then(|v| v.as_u64()) {
+            *applied.entry(n).or_default() += 1;
+        }
+    }
+
+    let twice: Vec<_> = applied.iter().filter(|(_, count)| **count > 1).collect();
+    assert!(twice.is_empty(), "writes applied more than once: {twice:?}");
+    let succeeded: Vec<u64> = seen.iter().filter(|(_, s)| **s == Seen::Succeeded).map(|(n, _)| *n).collect();
+    let missing: Vec<_> = succeeded.iter().filter(|n| !applied.contains_key(n)).collect();
+    assert!(missing.is_empty(), "writes the client saw succeed are missing from the ledger: {missing:?}");
+    let failed = seen.len() - succeeded.len();
+    let applied_failures = applied.len() - succeeded.len();
+    assert!(applied_failures <= failed, "only failures after the write may have landed");
+    assert_eq!(seen.len() as u64, WRITES);
+    assert!(failed > 0 && failed < 400, "about 10% of writes face a fault, some are retried: {failed} failed");
+
+    let server = client.get_balance(&account).await.unwrap();
+    assert!(
+        (server.balance - balance).abs() < 1e-6,
+        "the balance is the sum of the ledger: {} vs {balance}",
+        server.balance
+    );
+    eprintln!(
+        "soak: {WRITES} writes, {} succeeded, {failed} failed ({applied_failures} of them landed before failing), {} faults",
+        succeeded.len(),
+        sandbox.faults().injected()
+    );
+}

@@ -1,0 +1,100 @@
+//! The API key never appears in Debug output, error messages or logs, even at trace level.
+
+mod support;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use credits_sandbox::Fault;
+use credits_sdk::transport::Transport;
+use credits_sdk::{AccountRef, AddCredits, ApiKey, CreditsClient, RetryPolicy};
+use tracing_subscriber::fmt::MakeWriter;
+
+const SECRET: &str = "sk_live_TOP_SECRET_4f9a2c";
+
+/// A log sink the test can read back.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
+#[test]
+fn debug_output_redacts_the_key() {
+    let key = ApiKey::new(SECRET).unwrap();
+    let builder = CreditsClient::builder().api_key(SECRET).base_url("http://127.0.0.1:9");
+    let client = builder.clone().build().unwrap();
+    let transport = Transport::new(key.clone());
+    for debug in [
+        format!("{key:?}"),
+        format!("{builder:?}"),
+        format!("{client:?}"),
+        format!("{transport:?}"),
+        format!("{:?}", client.api()),
+    ] {
+        assert!(!debug.contains(SECRET), "{debug}");
+        assert!(!debug.contains("TOP_SECRET"), "{debug}");
+    }
+    assert!(format!("{client:?}").contains("redacted"), "the redaction is visible");
+}
+
+#[tokio::test]
+async fn errors_and_trace_logs_never_contain_the_key() {
+    let logs = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(logs.clone())
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let sandbox = credits_sandbox::Sandbox::builder().api_key(SECRET).start().await.unwrap();
+    let client = CreditsClient::builder()
+        .api_key(SECRET)
+        .base_url(sandbox.base_url())
+        .timeout(Duration::from_millis(200))
+        .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(1)))
+        .build()
+        .unwrap();
+    let mut messages = Vec::new();
+
+    let account = support::funded_account(&client, 10).await;
+    client.get_balance(&account).await.unwrap();
+    // An API error, a retried 503, a dropped connection, a timeout and a refused argument.
+    messages.push(client.get_balance(AccountRef::id("acc_missing")).await.unwrap_err());
+    sandbox.faults().fail_next(5, Fault::unavailable("0"));
+    messages.push(client.list_plans().await.unwrap_err());
+    sandbox.faults().fail_next(1, Fault::DropConnection { after_write: false });
+    messages.push(client.add_credits(AddCredits::new(&account, 1)).await.unwrap_err());
+    sandbox.faults().fail_next(5, Fault::Delay(Duration::from_secs(1)));
+    messages.push(client.list_accounts().await.unwrap_err());
+    messages.push(client.add_credits(AddCredits::new(&account, -1)).await.unwrap_err());
+    // A wrong key is rejected without echoing either key.
+    let wrong = CreditsClient::builder().api_key("sk_wrong_OTHER_SECRET").base_url(sandbox.base_url()).build().unwrap();
+    messages.push(wrong.list_accounts().await.unwrap_err());
+
+    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("credits.request"), "the pipeline traced the calls: {}", &logs[..logs.len().min(500)]);
+    assert!(logs.contains("retrying"), "retries are logged");
+    assert!(!logs.contains(SECRET) && !logs.contains("TOP_SECRET"), "the key leaked into the logs");
+    assert!(!logs.contains("OTHER_SECRET"));
+    for error in &messages {
+        let text = format!("{error} | {error:?} | {:?}", std::error::Error::source(error));
+        assert!(!text.contains(SECRET) && !text.contains("OTHER_SECRET"), "{text}");
+    }
+}
