@@ -1,6 +1,7 @@
 //! Project state and ledger logic: accounts, balances, reservations, transactions, plans and
 //! usage. Pure functions over a [`Project`]; every operation validates before it writes.
 
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -105,6 +106,17 @@ struct TransactionRow {
     created_at: DateTime<Utc>,
 }
 
+/// Lookups that keep every call O(1) or O(pending) however long the project runs: without
+/// them each call scanned every reservation ever made, and a long benchmark slowed down.
+#[derive(Debug, Default)]
+struct Indexes {
+    account_by_id: HashMap<String, usize>,
+    account_by_external_id: HashMap<String, usize>,
+    reservation_by_id: HashMap<String, usize>,
+    /// Reservations still pending: the only ones expiry and `reserved` need to look at.
+    pending: BTreeSet<usize>,
+}
+
 #[derive(Debug, Clone)]
 struct UsageRow {
     record: wire::UsageRecord,
@@ -155,6 +167,7 @@ pub struct Project {
     transactions: Vec<TransactionRow>,
     reservations: Vec<ReservationRow>,
     usage: Vec<UsageRow>,
+    indexes: Indexes,
 }
 
 fn within(t: DateTime<Utc>, start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) -> bool {
@@ -172,6 +185,7 @@ impl Project {
             transactions: Vec::new(),
             reservations: Vec::new(),
             usage: Vec::new(),
+            indexes: Indexes::default(),
         }
     }
 
@@ -215,25 +229,37 @@ impl Project {
     /// Marks pending reservations whose time has passed as expired. Called on every access,
     /// so expiry needs no background task.
     pub fn expire(&mut self, now: DateTime<Utc>) {
-        for r in &mut self.reservations {
-            if r.status == ReservationStatus::Pending && r.expires_at <= now {
-                r.status = ReservationStatus::Expired;
-            }
+        let lapsed: Vec<usize> =
+            self.indexes.pending.iter().copied().filter(|&i| self.reservations[i].expires_at <= now).collect();
+        for index in lapsed {
+            self.set_status(index, ReservationStatus::Expired);
+        }
+    }
+
+    /// Changes a reservation's status, keeping the pending index in step.
+    fn set_status(&mut self, index: usize, status: ReservationStatus) {
+        self.reservations[index].status = status;
+        if status == ReservationStatus::Pending {
+            self.indexes.pending.insert(index);
+        } else {
+            self.indexes.pending.remove(&index);
         }
     }
 
     fn index_of(&self, account: AccountRef<'_>) -> Result<usize, ApiError> {
         let found = match account {
-            AccountRef::Id(id) => self.accounts.iter().position(|a| a.id == id),
-            AccountRef::External(id) => self.accounts.iter().position(|a| a.external_id.as_deref() == Some(id)),
+            AccountRef::Id(id) => self.indexes.account_by_id.get(id),
+            AccountRef::External(id) => self.indexes.account_by_external_id.get(id),
         };
-        found.ok_or_else(|| ApiError::not_found("account_not_found", "no such account"))
+        found.copied().ok_or_else(|| ApiError::not_found("account_not_found", "no such account"))
     }
 
     fn reserved(&self, account_id: &str) -> f64 {
-        self.reservations
+        self.indexes
+            .pending
             .iter()
-            .filter(|r| r.account_id == account_id && r.status == ReservationStatus::Pending)
+            .map(|&i| &self.reservations[i])
+            .filter(|r| r.account_id == account_id)
             .fold(0.0, |sum, r| sum + r.amount)
     }
 
@@ -260,7 +286,7 @@ impl Project {
         non_empty("name", &request.name)?;
         if let Some(external) = &request.external_id {
             non_empty("externalId", external)?;
-            if self.accounts.iter().any(|a| a.external_id.as_ref() == Some(external)) {
+            if self.indexes.account_by_external_id.contains_key(external) {
                 return Err(ApiError::conflict(
                     "duplicate_external_id",
                     format!("an account with externalId `{external}` already exists"),
@@ -278,6 +304,11 @@ impl Project {
             updated_at: now,
         };
         let account = Self::account_json(&row);
+        let index = self.accounts.len();
+        self.indexes.account_by_id.insert(row.id.clone(), index);
+        if let Some(external) = &row.external_id {
+            self.indexes.account_by_external_id.insert(external.clone(), index);
+        }
         self.accounts.push(row);
         Ok(account)
     }
@@ -392,7 +423,7 @@ impl Project {
         let reservation = with_reservation.then(|| {
             row.reservation_id
                 .as_ref()
-                .and_then(|id| self.reservations.iter().find(|r| &r.id == id))
+                .and_then(|id| self.indexes.reservation_by_id.get(id).map(|&i| &self.reservations[i]))
                 .map(|r| serde_json::to_value(Self::reservation_json(r)).unwrap_or(Value::Null))
                 .unwrap_or(Value::Null)
         });
@@ -503,6 +534,9 @@ impl Project {
             expires_at: now + ttl,
         };
         let json = Self::reservation_json(&row);
+        let index = self.reservations.len();
+        self.indexes.reservation_by_id.insert(row.id.clone(), index);
+        self.indexes.pending.insert(index);
         self.reservations.push(row);
         Ok(json)
     }
@@ -526,7 +560,7 @@ impl Project {
 
     fn pending_reservation(&self, reservation_id: &str) -> Result<usize, ApiError> {
         non_empty("reservationId", reservation_id)?;
-        let index = self.reservations.iter().position(|r| r.id == reservation_id).ok_or_else(|| {
+        let index = self.indexes.reservation_by_id.get(reservation_id).copied().ok_or_else(|| {
             ApiError::not_found("reservation_not_found", format!("no reservation `{reservation_id}`"))
         })?;
         match self.reservations[index].status {
@@ -558,7 +592,7 @@ impl Project {
         }
         // The hold stops counting before the debit, so the debit is checked against
         // available + this hold, which always covers `actual`.
-        self.reservations[index].status = ReservationStatus::Confirmed;
+        self.set_status(index, ReservationStatus::Confirmed);
         self.reservations[index].actual_amount = Some(actual);
         let mut metadata = reservation.metadata.clone();
         if metadata.as_ref().is_some_and(|m| m.is_empty()) {
@@ -576,7 +610,7 @@ impl Project {
         let (account_index, transaction) = match moved {
             Ok(moved) => moved,
             Err(error) => {
-                self.reservations[index].status = ReservationStatus::Pending;
+                self.set_status(index, ReservationStatus::Pending);
                 self.reservations[index].actual_amount = None;
                 return Err(error);
             }
@@ -602,8 +636,8 @@ impl Project {
                 error
             }
         })?;
-        let reservation = &mut self.reservations[index];
-        reservation.status = ReservationStatus::Cancelled;
+        self.set_status(index, ReservationStatus::Cancelled);
+        let reservation = &self.reservations[index];
         Ok(json!({
             "success": true,
             "reservationId": reservation.id,
