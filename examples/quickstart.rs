@@ -17,12 +17,14 @@ use credits_sdk::{
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Keep the sandbox alive for the whole run: it stops when dropped.
-    let (client, _sandbox) = match CreditsClient::from_env() {
-        Ok(client) => {
+    let (client, _sandbox) = match std::env::var_os("CREDITS_API_KEY") {
+        Some(_) => {
+            // A key is set: a configuration problem (e.g. a bad CREDITS_BASE_URL) is an error.
+            let client = CreditsClient::from_env()?;
             println!("Using the Credits API at {}", client.base_url());
             (client, None)
         }
-        Err(_) => {
+        None => {
             let sandbox = Sandbox::start().await?;
             println!("CREDITS_API_KEY is not set: using an in-process sandbox at {}", sandbox.base_url());
             let client = CreditsClient::builder().api_key(sandbox.api_key()).base_url(sandbox.base_url()).build()?;

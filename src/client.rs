@@ -8,6 +8,7 @@ use progenitor_client::ResponseValue;
 use crate::api;
 use crate::config::{API_KEY_ENV, BASE_URL_ENV, ClientBuilder};
 use crate::error::{Error, ErrorBody, Result};
+use crate::transport::Observed;
 
 /// The Credits API client.
 ///
@@ -90,11 +91,20 @@ impl CreditsClient {
         &self,
         request: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<ErrorBody>>>,
     ) -> Result<T> {
-        let (result, status) = crate::transport::with_call_context(self.call_timeout, request).await;
-        match result {
+        self.call_observed(request).await.0
+    }
+
+    /// Like [`call`](Self::call), also returning what the pipeline saw (status, attempts).
+    pub(crate) async fn call_observed<T>(
+        &self,
+        request: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<ErrorBody>>>,
+    ) -> (Result<T>, Observed) {
+        let (result, observed) = crate::transport::with_call_context(self.call_timeout, request).await;
+        let result = match result {
             Ok(value) => Ok(value.into_inner()),
-            Err(error) => Err(Error::from_generated(error, status).await),
-        }
+            Err(error) => Err(Error::from_generated(error, observed.status).await),
+        };
+        (result, observed)
     }
 }
 

@@ -65,6 +65,9 @@ pub struct ApiError {
     pub body: String,
     /// The request id from the body or the `x-request-id` header, to quote to support.
     pub request_id: Option<String>,
+    /// Structured facts about the error (`error.details`), e.g. `available` and `requested`
+    /// for `insufficient_credits`.
+    pub details: Option<Value>,
 }
 
 impl fmt::Display for ApiError {
@@ -123,6 +126,13 @@ impl Error {
 
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         Error::InvalidInput(message.into())
+    }
+
+    /// A response that decoded but lacks the member one of the API's overloaded paths
+    /// switches to (`summary`, `model`).
+    pub(crate) fn missing_member(status: Option<StatusCode>, member: &str, response: &impl serde::Serialize) -> Self {
+        let body = serde_json::to_vec(response).unwrap_or_default();
+        Error::decode(status, format!("the response has no `{member}`"), &body)
     }
 
     pub(crate) fn decode(status: Option<StatusCode>, reason: impl fmt::Display, body: &[u8]) -> Self {
@@ -220,19 +230,25 @@ impl ErrorBody {
         self.0.get("requestId").or_else(|| self.0.pointer("/error/requestId")).and_then(Value::as_str)
     }
 
+    /// Structured facts about the error, when the body has them.
+    pub fn details(&self) -> Option<&Value> {
+        self.0.pointer("/error/details").or_else(|| self.0.get("details")).filter(|d| !d.is_null())
+    }
+
     fn into_api_error(self, status: StatusCode, header_request_id: Option<String>) -> ApiError {
         let body = match &self.0 {
-            Value::String(text) => text.clone(),
+            Value::String(text) => excerpt(text.as_bytes()),
             other => excerpt(other.to_string().as_bytes()),
         };
         ApiError {
             status,
-            code: self.code().map(str::to_owned),
+            code: self.code().map(|code| excerpt(code.as_bytes())),
             message: self
                 .message()
-                .map(str::to_owned)
+                .map(|message| excerpt(message.as_bytes()))
                 .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned()),
-            request_id: self.request_id().map(str::to_owned).or(header_request_id),
+            request_id: self.request_id().map(|id| excerpt(id.as_bytes())).or(header_request_id),
+            details: self.details().cloned(),
             body,
         }
     }

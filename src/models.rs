@@ -141,8 +141,12 @@ impl CreditsClient {
     /// ```
     pub async fn get_model(&self, model_id: impl AsRef<str>) -> Result<types::Model> {
         let model_id = validate::non_empty("model id", model_id.as_ref())?;
-        let response = self.call(self.api().list_models().model_id(model_id).send()).await?;
-        response.model.ok_or_else(|| Error::decode(None, "the response has no `model`", b""))
+        let (response, observed) = self.call_observed(self.api().list_models().model_id(model_id).send()).await;
+        let response = response?;
+        match response.model {
+            Some(model) => Ok(model),
+            None => Err(Error::missing_member(observed.status, "model", &response)),
+        }
     }
 
     /// Estimates the USD cost of a model call without recording it (`POST /v1/models/calculate`).

@@ -56,8 +56,9 @@ pub enum ReservationError<E, T> {
         /// The cancellation's error, if cancelling failed.
         cancel: Option<Error>,
     },
-    /// The work succeeded but the confirmation failed even after retries; the reservation was
-    /// then cancelled (best effort) so that no credits stay held. The work's result is kept.
+    /// The work succeeded but the confirmation failed even after retries (or the work spent
+    /// more than was reserved); the reservation was then cancelled so that no credits stay
+    /// held, or `cancel` says why it could not be. The work's result is kept.
     Confirm {
         /// The confirmation's error.
         error: Error,
@@ -65,6 +66,8 @@ pub enum ReservationError<E, T> {
         value: T,
         /// The reservation that could not be confirmed.
         reservation_id: String,
+        /// The cancellation's error, if cancelling failed too.
+        cancel: Option<Error>,
     },
 }
 
@@ -76,8 +79,14 @@ impl<E: fmt::Display, T> fmt::Display for ReservationError<E, T> {
             ReservationError::Work { error, cancel: Some(cancel) } => {
                 write!(f, "{error} (and the reservation could not be cancelled: {cancel})")
             }
-            ReservationError::Confirm { error, reservation_id, .. } => {
-                write!(f, "could not confirm reservation {reservation_id}: {error}")
+            ReservationError::Confirm { error, reservation_id, cancel: None, .. } => {
+                write!(f, "could not confirm reservation {reservation_id}: {error} (reservation cancelled)")
+            }
+            ReservationError::Confirm { error, reservation_id, cancel: Some(cancel), .. } => {
+                write!(
+                    f,
+                    "could not confirm reservation {reservation_id}: {error} (and it could not be cancelled: {cancel})"
+                )
             }
         }
     }
@@ -125,15 +134,19 @@ impl CreditsClient {
     /// failed, so credits are never left held by a failed call.
     ///
     /// - `Ok(Spent { credits, value })` with `credits > 0`: the reservation is confirmed for
-    ///   `credits` (the rest is released); with `credits == 0` it is cancelled.
+    ///   `credits` (the rest is released); with `credits == 0` it is cancelled. Spending more
+    ///   than was reserved charges nothing: the reservation is cancelled and
+    ///   [`ReservationError::Confirm`] returns the value with an `InvalidInput` error.
     /// - `Err(e)`: the reservation is cancelled and `e` is returned in
     ///   [`ReservationError::Work`].
     /// - **Panic** in `work`: the reservation is cancelled in the background on the current
     ///   Tokio runtime, and the panic continues to unwind.
     /// - **Cancellation** (the returned future is dropped, e.g. by `tokio::time::timeout` or
-    ///   `select!`): the reservation is cancelled in the background the same way. Without a
-    ///   runtime (e.g. during shutdown) it stays held until it expires (5 minutes by default,
-    ///   see [`CreateReservation::expires_in`]).
+    ///   `select!`) after the reservation was made, during the work or while confirming: the
+    ///   reservation is cancelled in the background the same way (a cancel that races a
+    ///   confirm that landed is refused, so nothing is undone). Dropped while the reservation
+    ///   is being created, or without a runtime (e.g. during shutdown), it stays held until it
+    ///   expires (5 minutes by default, see [`CreateReservation::expires_in`]).
     ///
     /// ```no_run
     /// # async fn call_llm(_: &str) -> Result<(String, u32), std::io::Error> { Ok((String::new(), 1)) }
@@ -159,26 +172,41 @@ impl CreditsClient {
         Fut: Future<Output = Result<Spent<T>, E>>,
     {
         let reservation = self.create_reservation(reservation).await.map_err(ReservationError::Reserve)?.reservation;
+        // Armed until the reservation is settled: dropping this future at any await below
+        // (in the work, or while confirming or cancelling) still releases the credits.
         let mut guard = CancelOnDrop { client: self.clone(), reservation_id: Some(reservation.id.clone()) };
 
         let outcome = work(reservation.clone()).await;
-        guard.disarm();
-        match outcome {
+        let settled = match outcome {
             Err(error) => {
                 let cancel = self.cancel_reservation(&reservation.id).await.err();
                 Err(ReservationError::Work { error, cancel })
             }
             Ok(Spent { credits: 0.0, value }) => match self.cancel_reservation(&reservation.id).await {
                 Ok(_) => Ok(Settled { value, reservation, confirmation: None }),
-                Err(error) => Err(ReservationError::Confirm { error, value, reservation_id: reservation.id }),
-            },
-            Ok(Spent { credits, value }) => match self.confirm_reservation(&reservation.id, credits).await {
-                Ok(confirmation) => Ok(Settled { value, reservation, confirmation: Some(confirmation) }),
                 Err(error) => {
-                    let _ = self.cancel_reservation(&reservation.id).await;
-                    Err(ReservationError::Confirm { error, value, reservation_id: reservation.id })
+                    Err(ReservationError::Confirm { error, value, reservation_id: reservation.id, cancel: None })
                 }
             },
-        }
+            Ok(Spent { credits, value }) => {
+                let confirmed = if credits > reservation.amount {
+                    Err(Error::invalid(format!(
+                        "the work spent {credits} credits but only {} were reserved",
+                        reservation.amount
+                    )))
+                } else {
+                    self.confirm_reservation(&reservation.id, credits).await
+                };
+                match confirmed {
+                    Ok(confirmation) => Ok(Settled { value, reservation, confirmation: Some(confirmation) }),
+                    Err(error) => {
+                        let cancel = self.cancel_reservation(&reservation.id).await.err();
+                        Err(ReservationError::Confirm { error, value, reservation_id: reservation.id, cancel })
+                    }
+                }
+            }
+        };
+        guard.disarm();
+        settled
     }
 }

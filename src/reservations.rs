@@ -7,7 +7,8 @@ use serde::Serialize;
 use crate::account_ref::{AccountQuery, AccountRef};
 use crate::amount::{Amount, InvalidAmount};
 use crate::client::CreditsClient;
-use crate::error::{Error, Result};
+use crate::error::{ApiError, Error, Result};
+use crate::open_enum::ReservationStatus;
 use crate::types;
 use crate::validate::{self, MetadataArg};
 
@@ -174,6 +175,11 @@ impl CreditsClient {
     /// Confirms a reservation with the amount actually used: charges it and releases the rest
     /// (`POST /v1/reservations/confirm`).
     ///
+    /// Retried like a read (a second confirm is refused, so a retry cannot charge twice). When
+    /// a retry finds that its first attempt already confirmed the reservation with the same
+    /// amount, the call succeeds with that confirmation (`releasedAmount` and `balance` are then
+    /// unknown).
+    ///
     /// ```no_run
     /// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
     /// let confirmed = client.confirm_reservation("res_abc123", 420).await?;
@@ -189,10 +195,34 @@ impl CreditsClient {
             reservation_id: validate::non_empty("reservation id", reservation_id.as_ref())?,
             actual_amount: validate::amount("actual amount", &actual_amount.try_into())?,
         };
-        self.call(self.api().confirm_reservation().body(body).send()).await
+        let (reservation_id, actual) = (body.reservation_id.clone(), body.actual_amount.get());
+        let (result, observed) = self.call_observed(self.api().confirm_reservation().body(body).send()).await;
+        match result {
+            // A retry whose first attempt landed finds the reservation already confirmed.
+            Err(Error::Api(api)) if observed.attempts > 1 => match landed(&api, "confirmed") {
+                Some(details) if details.get("actualAmount").and_then(|a| a.as_f64()) == Some(actual) => {
+                    let transaction_id = details.get("transactionId").and_then(|t| t.as_str());
+                    match transaction_id {
+                        Some(transaction_id) => Ok(types::ConfirmReservationResponse {
+                            success: Some(true),
+                            reservation_id,
+                            transaction_id: transaction_id.to_owned(),
+                            account_id: details.get("accountId").and_then(|a| a.as_str()).map(str::to_owned),
+                            actual_amount: Some(actual),
+                            released_amount: None,
+                            balance: None,
+                        }),
+                        None => Err(Error::Api(api)),
+                    }
+                }
+                _ => Err(Error::Api(api)),
+            },
+            other => other,
+        }
     }
 
     /// Cancels a reservation and releases all of its credits (`POST /v1/reservations/cancel`).
+    /// A retry that finds its first attempt already cancelled the reservation succeeds.
     ///
     /// ```no_run
     /// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
@@ -203,9 +233,32 @@ impl CreditsClient {
         &self,
         reservation_id: impl AsRef<str>,
     ) -> Result<types::CancelReservationResponse> {
-        let body = types::CancelReservationRequest {
-            reservation_id: validate::non_empty("reservation id", reservation_id.as_ref())?,
-        };
-        self.call(self.api().cancel_reservation().body(body).send()).await
+        let reservation_id = validate::non_empty("reservation id", reservation_id.as_ref())?;
+        let body = types::CancelReservationRequest { reservation_id: reservation_id.clone() };
+        let (result, observed) = self.call_observed(self.api().cancel_reservation().body(body).send()).await;
+        match result {
+            // A retry whose first attempt landed finds the reservation already cancelled.
+            Err(Error::Api(api)) if observed.attempts > 1 => match landed(&api, "cancelled") {
+                Some(details) => Ok(types::CancelReservationResponse {
+                    success: Some(true),
+                    reservation_id,
+                    account_id: details.get("accountId").and_then(|a| a.as_str()).map(str::to_owned),
+                    released_amount: None,
+                    status: Some(ReservationStatus::Cancelled),
+                }),
+                None => Err(Error::Api(api)),
+            },
+            other => other,
+        }
     }
+}
+
+/// The error details of a `reservation_not_pending` refusal whose reservation is already in
+/// `status`: what a retried confirm or cancel sees when its first attempt landed.
+fn landed<'a>(error: &'a ApiError, status: &str) -> Option<&'a serde_json::Map<String, serde_json::Value>> {
+    if error.status.as_u16() != 409 || error.code.as_deref() != Some("reservation_not_pending") {
+        return None;
+    }
+    let details = error.details.as_ref()?.as_object()?;
+    (details.get("status").and_then(|s| s.as_str()) == Some(status)).then_some(details)
 }

@@ -122,9 +122,20 @@ tokio::task_local! {
 #[derive(Debug, Default)]
 pub(crate) struct CallContext {
     /// A timeout for this call's attempts that overrides the client's.
-    pub timeout: Option<Duration>,
+    timeout: Option<Duration>,
     /// The status of the last response, which progenitor drops when a body fails to decode.
-    pub last_status: Cell<Option<StatusCode>>,
+    last_status: Cell<Option<StatusCode>>,
+    /// How many attempts the pipeline made.
+    attempts: Cell<u32>,
+}
+
+/// What the pipeline saw of one call.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Observed {
+    /// The status of the last response, if one arrived.
+    pub status: Option<StatusCode>,
+    /// The number of attempts sent (more than 1 means the call was retried).
+    pub attempts: u32,
 }
 
 /// Runs one generated request with its own per-attempt timeout, overriding the client's.
@@ -140,15 +151,13 @@ pub async fn with_timeout<F: Future>(timeout: Duration, call: F) -> F::Output {
     with_call_context(Some(timeout), call).await.0
 }
 
-/// Runs `call` with per-call settings, returning its output and the last status seen.
-pub(crate) async fn with_call_context<F: Future>(
-    timeout: Option<Duration>,
-    call: F,
-) -> (F::Output, Option<StatusCode>) {
-    let context = CallContext { timeout, last_status: Cell::new(None) };
+/// Runs `call` with per-call settings, returning its output and what the pipeline saw.
+pub(crate) async fn with_call_context<F: Future>(timeout: Option<Duration>, call: F) -> (F::Output, Observed) {
+    let context = CallContext { timeout, ..CallContext::default() };
     CALL.scope(context, async {
         let output = call.await;
-        (output, CALL.with(|c| c.last_status.get()))
+        let observed = CALL.with(|c| Observed { status: c.last_status.get(), attempts: c.attempts.get() });
+        (output, observed)
     })
     .await
 }
@@ -186,24 +195,27 @@ impl ClientHooks<Transport> for Client {
             status = tracing::field::Empty,
         );
         let retry_safe = crate::operations::find(info.operation_id).is_some_and(|op| op.retry_safe);
-        let result = send_with_retries(self.client(), &self.inner().retry, request, retry_safe).instrument(span).await;
+        let (result, attempts) =
+            send_with_retries(self.client(), &self.inner().retry, request, retry_safe).instrument(span).await;
+        let _ = CALL.try_with(|c| {
+            c.attempts.set(attempts);
+            c.last_status.set(result.as_ref().ok().map(Response::status));
+        });
         match result {
-            Ok(response) => {
-                let _ = CALL.try_with(|c| c.last_status.set(Some(response.status())));
-                Ok(readable_error_body(response).await)
-            }
+            Ok(response) => Ok(readable_error_body(response).await),
             Err(error) => Err(error),
         }
     }
 }
 
-/// Sends `request`, retrying as `policy` and the operation's safety allow.
+/// Sends `request`, retrying as `policy` and the operation's safety allow. Returns the last
+/// outcome and the number of attempts made.
 async fn send_with_retries(
     client: &reqwest::Client,
     policy: &RetryPolicy,
     request: Request,
     retry_safe: bool,
-) -> reqwest::Result<Response> {
+) -> (reqwest::Result<Response>, u32) {
     let started = Instant::now();
     let mut next = Some(request);
     let mut attempt = 0u32;
@@ -246,27 +258,45 @@ async fn send_with_retries(
                 if let Ok(response) = &outcome {
                     span.record("status", response.status().as_u16());
                 }
-                return outcome;
+                return (outcome, attempt);
             }
         }
     }
     unreachable!("the loop returns on its last attempt")
 }
 
+/// The most of an error body read into memory; errors carry an excerpt of it anyway.
+const ERROR_BODY_READ_LIMIT: usize = 64 * 1024;
+
 /// Makes an error response's body valid JSON, so that a proxy's HTML page or a plain-text
-/// error reaches the caller as text instead of a decode failure that loses the status.
-async fn readable_error_body(response: Response) -> Response {
+/// error reaches the caller as text instead of a decode failure that loses the status. Reads
+/// at most [`ERROR_BODY_READ_LIMIT`] bytes.
+async fn readable_error_body(mut response: Response) -> Response {
     let status = response.status();
     if status.is_success() {
         return response;
     }
     let headers = response.headers().clone();
-    let bytes = response.bytes().await.unwrap_or_default();
-    if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
-        return rebuild(status, headers, bytes.to_vec());
+    let mut bytes = Vec::new();
+    let mut read_error = None;
+    while bytes.len() < ERROR_BODY_READ_LIMIT {
+        match response.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            Ok(None) => break,
+            Err(error) => {
+                read_error = Some(error);
+                break;
+            }
+        }
     }
-    let text = serde_json::Value::String(crate::error::excerpt(&bytes));
-    rebuild(status, headers, text.to_string().into_bytes())
+    if read_error.is_none() && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
+        return rebuild(status, headers, bytes);
+    }
+    let mut text = crate::error::excerpt(&bytes);
+    if let Some(error) = read_error {
+        text.push_str(&format!(" [the body could not be read to the end: {error}]"));
+    }
+    rebuild(status, headers, serde_json::Value::String(text).to_string().into_bytes())
 }
 
 fn rebuild(status: StatusCode, mut headers: reqwest::header::HeaderMap, body: Vec<u8>) -> Response {

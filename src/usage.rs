@@ -6,6 +6,7 @@ use crate::account_ref::{AccountQuery, AccountRef};
 use crate::client::CreditsClient;
 use crate::error::{Error, Result};
 use crate::open_enum::{UsageContext, UsageType};
+use crate::transport::Observed;
 use crate::types;
 use crate::validate;
 
@@ -203,8 +204,8 @@ impl CreditsClient {
     /// # Ok(()) }
     /// ```
     pub async fn get_usage(&self, query: impl Into<UsageQuery>) -> Result<Vec<types::UsageRecord>> {
-        let response = self.usage_request(query.into(), false).await?;
-        Ok(response.usage_records)
+        let (response, _) = self.usage_request(query.into(), false).await;
+        Ok(response?.usage_records)
     }
 
     /// Summarises usage: totals, by context and by model (`GET /v1/usage?summary=true`).
@@ -217,17 +218,27 @@ impl CreditsClient {
     /// # Ok(()) }
     /// ```
     pub async fn get_usage_summary(&self, query: impl Into<UsageQuery>) -> Result<types::UsageSummary> {
-        let response = self.usage_request(query.into(), true).await?;
-        response.summary.ok_or_else(|| Error::decode(None, "the response has no `summary`", b""))
+        let (response, observed) = self.usage_request(query.into(), true).await;
+        let response = response?;
+        match response.summary {
+            Some(summary) => Ok(summary),
+            None => Err(Error::missing_member(observed.status, "summary", &response)),
+        }
     }
 
-    async fn usage_request(&self, query: UsageQuery, summary: bool) -> Result<types::UsageResponse> {
+    async fn usage_request(&self, query: UsageQuery, summary: bool) -> (Result<types::UsageResponse>, Observed) {
         let mut request = self.api().get_usage();
         if let Some(account) = &query.account {
-            request = request.for_account(account)?;
+            request = match request.for_account(account) {
+                Ok(request) => request,
+                Err(error) => return (Err(error), Observed::default()),
+            };
         }
         if let Some(model) = &query.model_id {
-            request = request.model_id(validate::non_empty("model id", model)?);
+            match validate::non_empty("model id", model) {
+                Ok(model) => request = request.model_id(model),
+                Err(error) => return (Err(error), Observed::default()),
+            }
         }
         if let Some(context) = query.context {
             request = request.context(context);
@@ -241,6 +252,6 @@ impl CreditsClient {
         if summary {
             request = request.summary(true);
         }
-        self.call(request.send()).await
+        self.call_observed(request.send()).await
     }
 }

@@ -2,37 +2,13 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use credits_sandbox::Fault;
 use credits_sdk::transport::Transport;
 use credits_sdk::{AccountRef, AddCredits, ApiKey, CreditsClient, RetryPolicy};
-use tracing_subscriber::fmt::MakeWriter;
 
 const SECRET: &str = "sk_live_TOP_SECRET_4f9a2c";
-
-/// A log sink the test can read back.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
-}
 
 #[test]
 fn debug_output_redacts_the_key() {
@@ -55,13 +31,8 @@ fn debug_output_redacts_the_key() {
 
 #[tokio::test]
 async fn errors_and_trace_logs_never_contain_the_key() {
-    let logs = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(logs.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = support::LogCapture::default();
+    let _guard = tracing::subscriber::set_default(logs.subscriber());
 
     let sandbox = credits_sandbox::Sandbox::builder().api_key(SECRET).start().await.unwrap();
     let client = CreditsClient::builder()
@@ -88,7 +59,7 @@ async fn errors_and_trace_logs_never_contain_the_key() {
     let wrong = CreditsClient::builder().api_key("sk_wrong_OTHER_SECRET").base_url(sandbox.base_url()).build().unwrap();
     messages.push(wrong.list_accounts().await.unwrap_err());
 
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     assert!(logs.contains("credits.request"), "the pipeline traced the calls: {}", &logs[..logs.len().min(500)]);
     assert!(logs.contains("retrying"), "retries are logged");
     assert!(!logs.contains(SECRET) && !logs.contains("TOP_SECRET"), "the key leaked into the logs");

@@ -48,12 +48,23 @@ pub struct Sandbox {
 }
 
 /// Configures a [`Sandbox`] before starting it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SandboxBuilder {
     address: SocketAddr,
     api_keys: Vec<String>,
     reservation_ttl: Duration,
     seed: bool,
+}
+
+impl std::fmt::Debug for SandboxBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxBuilder")
+            .field("address", &self.address)
+            .field("api_keys", &self.api_keys.len())
+            .field("reservation_ttl", &self.reservation_ttl)
+            .field("seed", &self.seed)
+            .finish()
+    }
 }
 
 impl Default for SandboxBuilder {
@@ -179,7 +190,8 @@ impl Sandbox {
 
 impl std::fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sandbox").field("base_url", &self.base_url).field("api_keys", &self.api_keys).finish()
+        // Keys are secrets even in a sandbox: users paste real-looking keys into tests.
+        f.debug_struct("Sandbox").field("base_url", &self.base_url).field("api_keys", &self.api_keys.len()).finish()
     }
 }
 

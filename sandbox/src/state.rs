@@ -88,6 +88,8 @@ struct ReservationRow {
     amount: f64,
     status: ReservationStatus,
     actual_amount: Option<f64>,
+    /// The debit written by the confirmation, once confirmed.
+    transaction_id: Option<String>,
     metadata: Option<Metadata>,
     created_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
@@ -529,6 +531,7 @@ impl Project {
             amount,
             status: ReservationStatus::Pending,
             actual_amount: None,
+            transaction_id: None,
             metadata,
             created_at: now,
             expires_at: now + ttl,
@@ -566,11 +569,22 @@ impl Project {
         match self.reservations[index].status {
             ReservationStatus::Pending => Ok(index),
             ReservationStatus::Expired => Err(ApiError::conflict("reservation_expired", "the reservation has expired")),
-            status => Err(ApiError::conflict(
-                "reservation_not_pending",
-                format!("the reservation is {}", serde_json::to_value(status).unwrap_or(Value::Null)),
-            )
-            .with_details(json!({ "status": status }))),
+            status => {
+                // What the reservation became, so a client whose first attempt landed but whose
+                // answer was lost can recognise its own confirmation or cancellation.
+                let row = &self.reservations[index];
+                let details = json!({
+                    "status": status,
+                    "accountId": row.account_id,
+                    "actualAmount": row.actual_amount,
+                    "transactionId": row.transaction_id,
+                });
+                Err(ApiError::conflict(
+                    "reservation_not_pending",
+                    format!("the reservation is {}", serde_json::to_value(status).unwrap_or(Value::Null)),
+                )
+                .with_details(details))
+            }
         }
     }
 
@@ -615,6 +629,7 @@ impl Project {
                 return Err(error);
             }
         };
+        self.reservations[index].transaction_id = Some(transaction.id.clone());
         Ok(json!({
             "success": true,
             "reservationId": reservation.id,

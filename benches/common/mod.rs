@@ -1,0 +1,163 @@
+//! What the benchmarks share: a sandbox, the three clients under comparison, and the
+//! hand-written baseline calls.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use credits_sandbox::Sandbox;
+use credits_sdk::api::Client;
+use credits_sdk::transport::{DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, Transport};
+use credits_sdk::{AccountRef, AddCredits, ApiKey, CreateAccount, CreditsClient};
+use serde::Deserialize;
+
+/// The connect timeout every client uses, so connection settings are identical.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The reqwest client the SDK builds for itself, rebuilt with the same settings for the
+/// baseline and the generated client.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder().connect_timeout(CONNECT_TIMEOUT).tcp_nodelay(true).build().expect("reqwest client")
+}
+
+/// The three ways of calling the API that are compared.
+#[derive(Clone)]
+pub struct Clients {
+    pub facade: CreditsClient,
+    pub builders: Client,
+    pub baseline: Baseline,
+}
+
+impl Clients {
+    pub fn new(sandbox: &Sandbox) -> Clients {
+        let facade =
+            CreditsClient::builder().api_key(sandbox.api_key()).base_url(sandbox.base_url()).build().expect("facade");
+        let builders = Client::new_with_client(
+            sandbox.base_url(),
+            http_client(),
+            Transport::new(ApiKey::new(sandbox.api_key()).expect("key")),
+        );
+        let baseline = Baseline {
+            http: http_client(),
+            base_url: sandbox.base_url().to_owned(),
+            key: sandbox.api_key().to_owned(),
+        };
+        Clients { facade, builders, baseline }
+    }
+}
+
+/// An account with plenty of credits, for benchmarks that spend.
+pub async fn rich_account(client: &CreditsClient) -> String {
+    let created = client.create_account(CreateAccount::new("Bench")).await.expect("create account").account;
+    client.add_credits(AddCredits::new(AccountRef::id(&created.id), 1_000_000_000)).await.expect("fund");
+    created.id
+}
+
+/// Hand-written calls with reqwest and serde_json: what a user would write without the SDK.
+#[derive(Clone)]
+pub struct Baseline {
+    pub http: reqwest::Client,
+    pub base_url: String,
+    pub key: String,
+}
+
+#[derive(Deserialize)]
+pub struct Balance {
+    pub balance: f64,
+    pub reserved: f64,
+    pub available: f64,
+}
+
+#[derive(Deserialize)]
+struct Reservation {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct Created {
+    reservation: Reservation,
+}
+
+#[derive(Deserialize)]
+pub struct Confirmed {
+    #[serde(rename = "transactionId")]
+    pub transaction_id: String,
+}
+
+impl Baseline {
+    fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .get(format!("{}{path}", self.base_url))
+            .header("x-api-key", &self.key)
+            .header("user-agent", DEFAULT_USER_AGENT)
+            .timeout(DEFAULT_TIMEOUT)
+    }
+
+    fn post(&self, path: &str, body: serde_json::Value) -> reqwest::RequestBuilder {
+        self.http
+            .post(format!("{}{path}", self.base_url))
+            .header("x-api-key", &self.key)
+            .header("user-agent", DEFAULT_USER_AGENT)
+            .header("content-type", "application/json")
+            .timeout(DEFAULT_TIMEOUT)
+            .body(serde_json::to_vec(&body).expect("json"))
+    }
+
+    pub async fn get_balance(&self, account_id: &str) -> Balance {
+        let response = self.get("/v1/accounts/balance").query(&[("accountId", account_id)]).send().await.expect("send");
+        assert!(response.status().is_success(), "{}", response.status());
+        serde_json::from_slice(&response.bytes().await.expect("body")).expect("decode")
+    }
+
+    pub async fn reserve_and_confirm(&self, account_id: &str) -> Confirmed {
+        let response = self
+            .post("/v1/reservations/create", serde_json::json!({ "accountId": account_id, "amount": 10 }))
+            .send()
+            .await
+            .expect("send");
+        assert!(response.status().is_success(), "{}", response.status());
+        let created: Created = serde_json::from_slice(&response.bytes().await.expect("body")).expect("decode");
+        let response = self
+            .post(
+                "/v1/reservations/confirm",
+                serde_json::json!({ "reservationId": created.reservation.id, "actualAmount": 7 }),
+            )
+            .send()
+            .await
+            .expect("send");
+        assert!(response.status().is_success(), "{}", response.status());
+        serde_json::from_slice(&response.bytes().await.expect("body")).expect("decode")
+    }
+}
+
+/// The facade's reserve + confirm pair.
+pub async fn facade_reserve_and_confirm(client: &CreditsClient, account_id: &str) -> String {
+    let reservation = client
+        .create_reservation(credits_sdk::CreateReservation::new(AccountRef::id(account_id), 10))
+        .await
+        .expect("reserve")
+        .reservation;
+    client.confirm_reservation(&reservation.id, 7).await.expect("confirm").transaction_id
+}
+
+/// The generated builders' reserve + confirm pair.
+pub async fn builders_reserve_and_confirm(client: &Client, account_id: &str) -> String {
+    let reserve = credits_sdk::Amount::try_from(10).expect("amount");
+    let actual = credits_sdk::Amount::try_from(7).expect("amount");
+    let reservation = client
+        .create_reservation()
+        .body_map(|b| b.account_id(Some(account_id.to_owned())).amount(reserve))
+        .send()
+        .await
+        .expect("reserve")
+        .into_inner()
+        .reservation;
+    client
+        .confirm_reservation()
+        .body_map(|b| b.reservation_id(reservation.id).actual_amount(actual))
+        .send()
+        .await
+        .expect("confirm")
+        .into_inner()
+        .transaction_id
+}
