@@ -40,7 +40,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// ```
 #[derive(Clone, Debug)]
 pub struct Transport {
-    api_key: ApiKey,
+    /// The key as a header value, built once and marked sensitive (its `Debug` says
+    /// `Sensitive`).
+    api_key_header: HeaderValue,
     user_agent: HeaderValue,
     timeout: Duration,
     retry: RetryPolicy,
@@ -50,8 +52,12 @@ pub struct Transport {
 impl Transport {
     /// A pipeline that authenticates with `api_key`, with the default timeout and retries.
     pub fn new(api_key: ApiKey) -> Self {
+        // ApiKey::new already checked that the key is a valid header value.
+        let mut api_key_header =
+            HeaderValue::from_str(api_key.expose()).unwrap_or_else(|_| HeaderValue::from_static(""));
+        api_key_header.set_sensitive(true);
         Self {
-            api_key,
+            api_key_header,
             user_agent: HeaderValue::from_static(DEFAULT_USER_AGENT),
             timeout: DEFAULT_TIMEOUT,
             retry: RetryPolicy::default(),
@@ -89,13 +95,6 @@ impl Transport {
     /// The retry policy in force.
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.retry
-    }
-
-    fn api_key_header(&self) -> Option<HeaderValue> {
-        // ApiKey::new already checked that the key is a valid header value.
-        let mut value = HeaderValue::from_str(self.api_key.expose()).ok()?;
-        value.set_sensitive(true);
-        Some(value)
     }
 }
 
@@ -173,12 +172,10 @@ impl ClientHooks<Transport> for Client {
                 request.url().host_str().unwrap_or("")
             )));
         }
-        let api_key =
-            transport.api_key_header().ok_or_else(|| Error::Custom("the API key is not a header value".into()))?;
         let headers = request.headers_mut();
         // progenitor adds `api-version: <info.version>`; the Credits API has no such header.
         headers.remove("api-version");
-        headers.insert(API_KEY_HEADER, api_key);
+        headers.insert(API_KEY_HEADER, transport.api_key_header.clone());
         headers.insert(USER_AGENT, transport.user_agent.clone());
         let per_call = CALL.try_with(|c| c.timeout).ok().flatten();
         *request.timeout_mut() = Some(per_call.unwrap_or(transport.timeout));

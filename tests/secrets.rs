@@ -26,7 +26,7 @@ fn debug_output_redacts_the_key() {
         assert!(!debug.contains(SECRET), "{debug}");
         assert!(!debug.contains("TOP_SECRET"), "{debug}");
     }
-    assert!(format!("{client:?}").contains("redacted"), "the redaction is visible");
+    assert!(format!("{client:?}").contains("api_key_header: Sensitive"), "the redaction is visible: {client:?}");
 }
 
 #[tokio::test]

@@ -61,16 +61,30 @@ pub struct Baseline {
     pub key: String,
 }
 
+// The baseline decodes the same fields the SDK's types hold, as a user who needs the whole
+// answer would write them; `reserve_and_confirm_ids_only` reads just the ids, for reference.
+
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Balance {
+    pub account_id: String,
+    pub external_id: Option<String>,
     pub balance: f64,
     pub reserved: f64,
     pub available: f64,
 }
 
 #[derive(Deserialize)]
-struct Reservation {
-    id: String,
+#[serde(rename_all = "camelCase")]
+pub struct Reservation {
+    pub id: String,
+    pub account_id: Option<String>,
+    pub amount: f64,
+    pub status: String,
+    pub actual_amount: Option<f64>,
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    pub created_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Deserialize)]
@@ -79,9 +93,31 @@ struct Created {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Confirmed {
-    #[serde(rename = "transactionId")]
+    pub success: Option<bool>,
+    pub reservation_id: String,
     pub transaction_id: String,
+    pub account_id: Option<String>,
+    pub actual_amount: Option<f64>,
+    pub released_amount: Option<f64>,
+    pub balance: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct IdOnly {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct CreatedIdOnly {
+    reservation: IdOnly,
+}
+
+#[derive(Deserialize)]
+struct ConfirmedIdOnly {
+    #[serde(rename = "transactionId")]
+    transaction_id: String,
 }
 
 impl Baseline {
@@ -109,24 +145,25 @@ impl Baseline {
         serde_json::from_slice(&response.bytes().await.expect("body")).expect("decode")
     }
 
-    pub async fn reserve_and_confirm(&self, account_id: &str) -> Confirmed {
-        let response = self
-            .post("/v1/reservations/create", serde_json::json!({ "accountId": account_id, "amount": 10 }))
-            .send()
-            .await
-            .expect("send");
-        assert!(response.status().is_success(), "{}", response.status());
-        let created: Created = serde_json::from_slice(&response.bytes().await.expect("body")).expect("decode");
-        let response = self
-            .post(
-                "/v1/reservations/confirm",
-                serde_json::json!({ "reservationId": created.reservation.id, "actualAmount": 7 }),
-            )
-            .send()
-            .await
-            .expect("send");
+    async fn send_json<T: serde::de::DeserializeOwned>(&self, path: &str, body: serde_json::Value) -> T {
+        let response = self.post(path, body).send().await.expect("send");
         assert!(response.status().is_success(), "{}", response.status());
         serde_json::from_slice(&response.bytes().await.expect("body")).expect("decode")
+    }
+
+    pub async fn reserve_and_confirm(&self, account_id: &str) -> Confirmed {
+        let create = serde_json::json!({ "accountId": account_id, "amount": 10 });
+        let created: Created = self.send_json("/v1/reservations/create", create).await;
+        let confirm = serde_json::json!({ "reservationId": created.reservation.id, "actualAmount": 7 });
+        self.send_json("/v1/reservations/confirm", confirm).await
+    }
+
+    pub async fn reserve_and_confirm_ids_only(&self, account_id: &str) -> String {
+        let create = serde_json::json!({ "accountId": account_id, "amount": 10 });
+        let created: CreatedIdOnly = self.send_json("/v1/reservations/create", create).await;
+        let confirm = serde_json::json!({ "reservationId": created.reservation.id, "actualAmount": 7 });
+        let confirmed: ConfirmedIdOnly = self.send_json("/v1/reservations/confirm", confirm).await;
+        confirmed.transaction_id
     }
 }
 
