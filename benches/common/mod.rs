@@ -3,13 +3,16 @@
 
 #![allow(dead_code)]
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use credits_sandbox::Sandbox;
 use credits_sdk::api::Client;
 use credits_sdk::transport::{DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, Transport};
 use credits_sdk::{AccountRef, AddCredits, ApiKey, CreateAccount, CreditsClient};
 use serde::Deserialize;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 /// The connect timeout every client uses, so connection settings are identical.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -197,4 +200,85 @@ pub async fn builders_reserve_and_confirm(client: &Client, account_id: &str) -> 
         .expect("confirm")
         .into_inner()
         .transaction_id
+}
+
+/// Runs `pairs` calls of `one_pair` spread over `tasks` concurrent tasks; returns the wall time.
+pub async fn run_concurrently<F, Fut>(tasks: usize, pairs: usize, one_pair: F) -> Duration
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let one_pair = Arc::new(one_pair);
+    let started = Instant::now();
+    let handles: Vec<_> = (0..tasks)
+        .map(|task| {
+            let one_pair = one_pair.clone();
+            let share = pairs / tasks + usize::from(task < pairs % tasks);
+            tokio::spawn(async move {
+                for _ in 0..share {
+                    one_pair(task).await;
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.await.expect("task");
+    }
+    started.elapsed()
+}
+
+/// A keep-alive HTTP/1.1 connection that writes pre-built requests and reads responses by
+/// `content-length`: the least a client can do, so its throughput approaches the server's.
+pub struct RawConnection {
+    stream: TcpStream,
+    buffer: Vec<u8>,
+}
+
+impl RawConnection {
+    pub async fn open(address: std::net::SocketAddr) -> RawConnection {
+        let stream = TcpStream::connect(address).await.expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        RawConnection { stream, buffer: Vec::with_capacity(4096) }
+    }
+
+    pub async fn post(&mut self, path: &str, key: &str, body: &str) -> &[u8] {
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nhost: sandbox\r\nx-api-key: {key}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        self.stream.write_all(request.as_bytes()).await.expect("write");
+        self.buffer.clear();
+        loop {
+            let mut chunk = [0u8; 4096];
+            let n = self.stream.read(&mut chunk).await.expect("read");
+            assert!(n > 0, "connection closed");
+            self.buffer.extend_from_slice(&chunk[..n]);
+            if let Some(end) = find(&self.buffer, b"\r\n\r\n") {
+                let head = std::str::from_utf8(&self.buffer[..end]).expect("head");
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().expect("length"))
+                    })
+                    .expect("content-length");
+                if self.buffer.len() >= end + 4 + length {
+                    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+                    return &self.buffer[end + 4..end + 4 + length];
+                }
+            }
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The reservation id in a create response, found without a JSON parser.
+pub fn reservation_id(body: &[u8]) -> String {
+    let text = std::str::from_utf8(body).expect("utf8");
+    let start = text.find("\"id\":\"").expect("id") + 6;
+    text[start..start + text[start..].find('"').expect("end")].to_owned()
 }

@@ -226,6 +226,8 @@ async fn accept_loop(listener: TcpListener, app: Arc<App>, stopped: watch::Recei
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
+        // Small request/response exchanges: never let Nagle's algorithm hold a write back.
+        let _ = stream.set_nodelay(true);
         let app = app.clone();
         let mut stop = stopped.clone();
         tokio::spawn(async move {

@@ -117,6 +117,9 @@ struct Indexes {
     reservation_by_id: HashMap<String, usize>,
     /// Reservations still pending: the only ones expiry and `reserved` need to look at.
     pending: BTreeSet<usize>,
+    /// Each account's transactions, oldest first, so a page of one account's ledger costs
+    /// O(page) rather than a scan of the whole project.
+    transactions_by_account: HashMap<String, Vec<usize>>,
 }
 
 #[derive(Debug, Clone)]
@@ -379,6 +382,11 @@ impl Project {
             created_at: now,
         };
         let json = self.transaction_json(&transaction, false, false);
+        self.indexes
+            .transactions_by_account
+            .entry(transaction.account_id.clone())
+            .or_default()
+            .push(self.transactions.len());
         self.transactions.push(transaction);
         Ok((index, json))
     }
@@ -460,19 +468,30 @@ impl Project {
             Some(account) => Some(self.accounts[self.index_of(account)?].id.clone()),
             None => None,
         };
-        let matching: Vec<&TransactionRow> = self
-            .transactions
-            .iter()
-            .rev()
-            .filter(|t| account_id.as_ref().is_none_or(|id| &t.account_id == id))
-            .filter(|t| within(t.created_at, query.start, query.end))
-            .collect();
-        let total = matching.len() as i64;
         let offset = query.offset.max(0);
-        let items = matching
+        let skip = usize::try_from(offset).unwrap_or(usize::MAX);
+        let take = usize::try_from(query.limit).unwrap_or(0);
+        let dated = query.start.is_some() || query.end.is_some();
+        let (total, page): (usize, Vec<&TransactionRow>) = match &account_id {
+            // One account, no date filter: its index gives the count and the page directly.
+            Some(id) if !dated => {
+                let rows = self.indexes.transactions_by_account.get(id).map(Vec::as_slice).unwrap_or_default();
+                (rows.len(), rows.iter().rev().skip(skip).take(take).map(|&i| &self.transactions[i]).collect())
+            }
+            _ => {
+                let matching: Vec<&TransactionRow> = self
+                    .transactions
+                    .iter()
+                    .rev()
+                    .filter(|t| account_id.as_ref().is_none_or(|id| &t.account_id == id))
+                    .filter(|t| within(t.created_at, query.start, query.end))
+                    .collect();
+                (matching.len(), matching.into_iter().skip(skip).take(take).collect())
+            }
+        };
+        let total = total as i64;
+        let items = page
             .into_iter()
-            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-            .take(usize::try_from(query.limit).unwrap_or(0))
             .map(|t| self.transaction_json(t, query.include_reservation, query.include_usage))
             .collect::<Vec<_>>();
         let shown = items.len() as i64;
