@@ -1,6 +1,7 @@
 //! Throughput under concurrency, measured interleaved: for 1, 16 and 64 concurrent tasks,
 //! every round runs a batch of reserve + confirm pairs through the hand-written baseline, the
-//! facade and the raw-HTTP client (the sandbox's ceiling), in a shuffled order, so that drift
+//! facade, the generated builders and the raw-HTTP client (the sandbox's ceiling), in a
+//! shuffled order, so that drift
 //! in the machine's speed hits all three alike. Reports the median pairs per second of each and
 //! the facade's ratio to the baseline.
 //!
@@ -13,7 +14,7 @@ use std::time::Duration;
 
 use credits_sandbox::Sandbox;
 
-const VARIANTS: [&str; 3] = ["hand-written", "facade", "sandbox ceiling"];
+const VARIANTS: [&str; 4] = ["hand-written", "facade", "sandbox ceiling", "builders"];
 
 fn main() {
     let quick = !std::env::args().any(|a| a == "--bench");
@@ -26,10 +27,16 @@ fn main() {
     let key: Arc<str> = sandbox.api_key().into();
     let create: Arc<str> = format!(r#"{{"accountId":"{account_id}","amount":10}}"#).into();
 
+    // For profiling one variant at one level alone: ONLY=0..3, TASKS=n.
+    let only: Option<usize> = std::env::var("ONLY").ok().and_then(|v| v.parse().ok());
+    let levels: Vec<usize> = match std::env::var("TASKS").ok().and_then(|v| v.parse().ok()) {
+        Some(tasks) => vec![tasks],
+        None => vec![1, 16, 64],
+    };
     println!("throughput_interleaved: {rounds} rounds of {pairs} reserve + confirm pairs per variant");
     println!("{:>6} {:<16} {:>12} {:>12} {:>12} {:>14}", "tasks", "variant", "median/s", "min/s", "max/s", "vs hand");
-    for tasks in [1usize, 16, 64] {
-        let mut rates: [Vec<f64>; 3] = Default::default();
+    for tasks in levels {
+        let mut rates: [Vec<f64>; 4] = Default::default();
         runtime.block_on(async {
             // One raw connection per task, like a warm pool.
             let mut raw = Vec::new();
@@ -38,9 +45,9 @@ fn main() {
             }
             let raw = Arc::new(raw);
             for round in 0..rounds + 2 {
-                let mut order = [0usize, 1, 2];
+                let mut order = [0usize, 1, 2, 3];
                 fastrand::shuffle(&mut order);
-                for variant in order {
+                for variant in order.into_iter().filter(|v| only.is_none_or(|o| o == *v)) {
                     let elapsed: Duration = match variant {
                         0 => {
                             let (baseline, account_id) = (clients.baseline.clone(), account_id.clone());
@@ -58,6 +65,16 @@ fn main() {
                                 let (facade, account_id) = (facade.clone(), account_id.clone());
                                 async move {
                                     common::facade_reserve_and_confirm(&facade, &account_id).await;
+                                }
+                            })
+                            .await
+                        }
+                        3 => {
+                            let (builders, account_id) = (clients.builders.clone(), account_id.clone());
+                            common::run_concurrently(tasks, pairs, move |_| {
+                                let (builders, account_id) = (builders.clone(), account_id.clone());
+                                async move {
+                                    common::builders_reserve_and_confirm(&builders, &account_id).await;
                                 }
                             })
                             .await
@@ -90,6 +107,9 @@ fn main() {
             v.sort_by(f64::total_cmp);
             v[v.len() / 2]
         };
+        if only.is_some() {
+            continue;
+        }
         let base = median(&rates[0]);
         for (variant, name) in VARIANTS.iter().enumerate() {
             let (min, max) = rates[variant].iter().fold((f64::MAX, 0f64), |(lo, hi), r| (lo.min(*r), hi.max(*r)));

@@ -87,26 +87,33 @@ impl CreditsClient {
     }
 
     /// Runs one generated request through the pipeline and converts its outcome.
-    pub(crate) async fn call<T>(
-        &self,
-        request: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<ErrorBody>>>,
-    ) -> Result<T> {
-        self.call_observed(request).await.0
+    pub(crate) fn call<T>(&self, request: impl Future<Output = GeneratedResult<T>>) -> impl Future<Output = Result<T>> {
+        let observed = self.call_observed(request);
+        async move { observed.await.0 }
     }
 
     /// Like [`call`](Self::call), also returning what the pipeline saw (status, attempts).
-    pub(crate) async fn call_observed<T>(
+    pub(crate) fn call_observed<T>(
         &self,
-        request: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<ErrorBody>>>,
-    ) -> (Result<T>, Observed) {
-        let (result, observed) = crate::transport::with_call_context(self.call_timeout, request).await;
-        let result = match result {
-            Ok(value) => Ok(value.into_inner()),
-            Err(error) => Err(Error::from_generated(error, observed.status).await),
-        };
-        (result, observed)
+        request: impl Future<Output = GeneratedResult<T>>,
+    ) -> impl Future<Output = (Result<T>, Observed)> {
+        // Boxed before any async state captures it: the generated future is several KB, and
+        // nesting it by value in each layer made every facade future about five times larger
+        // (and slower to move) than one allocation costs.
+        let request = Box::pin(request);
+        async move {
+            let (result, observed) = crate::transport::with_call_context(self.call_timeout, request).await;
+            let result = match result {
+                Ok(value) => Ok(value.into_inner()),
+                Err(error) => Err(Box::pin(Error::from_generated(error, observed.status)).await),
+            };
+            (result, observed)
+        }
     }
 }
+
+/// What a generated builder's `send()` returns.
+type GeneratedResult<T> = std::result::Result<ResponseValue<T>, progenitor_client::Error<ErrorBody>>;
 
 impl api::Client {
     fn baseurl(&self) -> &str {

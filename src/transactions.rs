@@ -172,6 +172,11 @@ impl CreditsClient {
     /// page size, `offset` where to start). At most one page is held in memory; the stream
     /// ends after the page that says `hasMore: false`, and stops at the first error.
     ///
+    /// The API pages by offset over a newest-first list, so transactions written while the
+    /// stream runs shift later pages: an item may then be yielded twice (never skipped, since
+    /// new items land before the ones already read). Use [`TransactionQuery::between`] with an
+    /// end date in the past for an exact snapshot.
+    ///
     /// ```no_run
     /// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
     /// use futures::TryStreamExt;

@@ -192,8 +192,10 @@ impl ClientHooks<Transport> for Client {
             status = tracing::field::Empty,
         );
         let retry_safe = crate::operations::find(info.operation_id).is_some_and(|op| op.retry_safe);
+        // Boxed: the retry loop holds reqwest's in-flight future and a spare request, and
+        // keeping them out of line keeps every generated `send()` future small to move.
         let (result, attempts) =
-            send_with_retries(self.client(), &self.inner().retry, request, retry_safe).instrument(span).await;
+            Box::pin(send_with_retries(self.client(), &self.inner().retry, request, retry_safe).instrument(span)).await;
         let _ = CALL.try_with(|c| {
             c.attempts.set(attempts);
             c.last_status.set(result.as_ref().ok().map(Response::status));
