@@ -1,6 +1,8 @@
 //! [`CreditsClient`]: the ergonomic facade over the generated client.
 
 use std::sync::Arc;
+
+use futures::FutureExt;
 use std::time::Duration;
 
 use progenitor_client::ResponseValue;
@@ -88,27 +90,30 @@ impl CreditsClient {
 
     /// Runs one generated request through the pipeline and converts its outcome.
     pub(crate) fn call<T>(&self, request: impl Future<Output = GeneratedResult<T>>) -> impl Future<Output = Result<T>> {
-        let observed = self.call_observed(request);
-        async move { observed.await.0 }
+        self.call_observed(request).map(|(result, _)| result)
     }
 
     /// Like [`call`](Self::call), also returning what the pipeline saw (status, attempts).
+    ///
+    /// Built from combinators rather than `async` blocks: the generated future is several KB,
+    /// and each async layer that captures it and then awaits it holds it twice, which made
+    /// every facade future several times larger and slower to move.
     pub(crate) fn call_observed<T>(
         &self,
         request: impl Future<Output = GeneratedResult<T>>,
     ) -> impl Future<Output = (Result<T>, Observed)> {
-        // Boxed before any async state captures it: the generated future is several KB, and
-        // nesting it by value in each layer made every facade future about five times larger
-        // (and slower to move) than one allocation costs.
-        let request = Box::pin(request);
-        async move {
-            let (result, observed) = crate::transport::with_call_context(self.call_timeout, request).await;
-            let result = match result {
-                Ok(value) => Ok(value.into_inner()),
-                Err(error) => Err(Box::pin(Error::from_generated(error, observed.status)).await),
-            };
-            (result, observed)
-        }
+        let (scoped, observations) = crate::transport::scoped(self.call_timeout, request);
+        scoped.then(move |result| {
+            let observed = observations.get();
+            async move {
+                let result = match result {
+                    Ok(value) => Ok(value.into_inner()),
+                    // Boxed: conversion is rare, and its state would otherwise enlarge every call.
+                    Err(error) => Err(Box::pin(Error::from_generated(error, observed.status)).await),
+                };
+                (result, observed)
+            }
+        })
     }
 }
 

@@ -4,12 +4,14 @@
 //! the per-request timeout, retries what is safe to retry (see [`crate::retry`]), keeps
 //! non-JSON error bodies readable, and traces every attempt.
 
-use std::cell::Cell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::{HeaderName, HeaderValue, USER_AGENT};
 use reqwest::{Request, Response, StatusCode};
+use tokio::task::futures::TaskLocalFuture;
 use tracing::Instrument;
 
 use crate::api::{Client, Error};
@@ -118,14 +120,31 @@ tokio::task_local! {
 }
 
 /// Per-call settings and observations, scoped to one facade call.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct CallContext {
     /// A timeout for this call's attempts that overrides the client's.
     timeout: Option<Duration>,
-    /// The status of the last response, which progenitor drops when a body fails to decode.
-    last_status: Cell<Option<StatusCode>>,
-    /// How many attempts the pipeline made.
-    attempts: Cell<u32>,
+    /// Where the pipeline leaves what it saw, for the caller to read after the call.
+    observations: Observations,
+}
+
+/// What the pipeline saw of one call, shared between the call's scope and its caller.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Observations(Arc<(AtomicU16, AtomicU32)>);
+
+impl Observations {
+    fn record(&self, status: Option<StatusCode>, attempts: u32) {
+        self.0.0.store(status.map_or(0, |s| s.as_u16()), Ordering::Relaxed);
+        self.0.1.store(attempts, Ordering::Relaxed);
+    }
+
+    /// The status of the last response and the number of attempts.
+    pub(crate) fn get(&self) -> Observed {
+        Observed {
+            status: StatusCode::from_u16(self.0.0.load(Ordering::Relaxed)).ok(),
+            attempts: self.0.1.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// What the pipeline saw of one call.
@@ -146,19 +165,16 @@ pub(crate) struct Observed {
 /// let balance = with_timeout(Duration::from_secs(2), client.get_balance().external_id("user_456").send()).await?;
 /// # Ok(()) }
 /// ```
-pub async fn with_timeout<F: Future>(timeout: Duration, call: F) -> F::Output {
-    with_call_context(Some(timeout), call).await.0
+pub fn with_timeout<F: Future>(timeout: Duration, call: F) -> impl Future<Output = F::Output> {
+    scoped(Some(timeout), call).0
 }
 
-/// Runs `call` with per-call settings, returning its output and what the pipeline saw.
-pub(crate) async fn with_call_context<F: Future>(timeout: Option<Duration>, call: F) -> (F::Output, Observed) {
-    let context = CallContext { timeout, ..CallContext::default() };
-    CALL.scope(context, async {
-        let output = call.await;
-        let observed = CALL.with(|c| Observed { status: c.last_status.get(), attempts: c.attempts.get() });
-        (output, observed)
-    })
-    .await
+/// `call` with per-call settings in scope; what the pipeline saw is left in the returned
+/// [`Observations`]. A plain wrapper rather than an `async fn`, so the (large) generated future
+/// is held once instead of once per layer of async state.
+pub(crate) fn scoped<F: Future>(timeout: Option<Duration>, call: F) -> (TaskLocalFuture<CallContext, F>, Observations) {
+    let observations = Observations::default();
+    (CALL.scope(CallContext { timeout, observations: observations.clone() }, call), observations)
 }
 
 impl ClientHooks<Transport> for Client {
@@ -192,14 +208,9 @@ impl ClientHooks<Transport> for Client {
             status = tracing::field::Empty,
         );
         let retry_safe = crate::operations::find(info.operation_id).is_some_and(|op| op.retry_safe);
-        // Boxed: the retry loop holds reqwest's in-flight future and a spare request, and
-        // keeping them out of line keeps every generated `send()` future small to move.
         let (result, attempts) =
-            Box::pin(send_with_retries(self.client(), &self.inner().retry, request, retry_safe).instrument(span)).await;
-        let _ = CALL.try_with(|c| {
-            c.attempts.set(attempts);
-            c.last_status.set(result.as_ref().ok().map(Response::status));
-        });
+            send_with_retries(self.client(), &self.inner().retry, request, retry_safe).instrument(span).await;
+        let _ = CALL.try_with(|c| c.observations.record(result.as_ref().ok().map(Response::status), attempts));
         match result {
             Ok(response) => Ok(readable_error_body(response).await),
             Err(error) => Err(error),
