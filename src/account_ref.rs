@@ -35,10 +35,12 @@ impl AccountRef {
     }
 
     /// `(accountId, externalId)` for a request, after checking the id is not empty.
-    pub(crate) fn to_wire(&self) -> Result<(Option<String>, Option<String>)> {
+    pub(crate) fn into_wire(self) -> Result<(Option<String>, Option<String>)> {
         match self {
-            AccountRef::Id(id) => Ok((Some(crate::validate::non_empty("account id", id)?), None)),
-            AccountRef::External(id) => Ok((None, Some(crate::validate::non_empty("external id", id)?))),
+            AccountRef::Id(id) => crate::validate::require_non_empty("account id", &id).map(|()| (Some(id), None)),
+            AccountRef::External(id) => {
+                crate::validate::require_non_empty("external id", &id).map(|()| (None, Some(id)))
+            }
         }
     }
 
@@ -90,7 +92,7 @@ macro_rules! account_query {
     ($($builder:ident),+) => {$(
         impl AccountQuery for crate::api::builder::$builder<'_> {
             fn for_account(self, account: &AccountRef) -> Result<Self> {
-                Ok(match account.to_wire()? {
+                Ok(match account.clone().into_wire()? {
                     (Some(id), _) => self.account_id(id),
                     (_, Some(id)) => self.external_id(id),
                     (None, None) => self,

@@ -102,9 +102,7 @@ impl CreditsClient {
         &self,
         request: impl Future<Output = GeneratedResult<T>>,
     ) -> impl Future<Output = (Result<T>, Observed)> {
-        let (scoped, observations) = crate::transport::scoped(self.call_timeout, request);
-        scoped.then(move |result| {
-            let observed = observations.get();
+        crate::transport::scoped(self.call_timeout, request).then(move |(result, observed)| {
             async move {
                 let result = match result {
                     Ok(value) => Ok(value.into_inner()),

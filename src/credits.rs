@@ -111,7 +111,7 @@ impl CreditsClient {
     /// # Ok(()) }
     /// ```
     pub async fn add_credits(&self, grant: AddCredits) -> Result<types::AddCreditsResponse> {
-        let (account_id, external_id) = grant.account.to_wire()?;
+        let (account_id, external_id) = grant.account.into_wire()?;
         let body = types::AddCreditsRequest {
             account_id,
             external_id,
@@ -133,7 +133,7 @@ impl CreditsClient {
     /// # Ok(()) }
     /// ```
     pub async fn deduct_credits(&self, charge: DeductCredits) -> Result<types::DeductCreditsResponse> {
-        let (account_id, external_id) = charge.account.to_wire()?;
+        let (account_id, external_id) = charge.account.into_wire()?;
         let body = types::DeductCreditsRequest {
             account_id,
             external_id,

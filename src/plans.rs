@@ -154,7 +154,7 @@ impl CreditsClient {
     /// # Ok(()) }
     /// ```
     pub async fn assign_plan_to_account(&self, assignment: AssignPlan) -> Result<types::AssignPlanResponse> {
-        let (account_id, external_id) = assignment.account.to_wire()?;
+        let (account_id, external_id) = assignment.account.into_wire()?;
         let body = types::AssignPlanRequest {
             account_id,
             external_id,

@@ -74,12 +74,13 @@ impl CreateReservation {
         self
     }
 
-    pub(crate) fn amount(&self) -> Result<Amount> {
+    fn amount(&self) -> Result<Amount> {
         validate::amount("amount", &self.amount)
     }
 
     fn into_body(self) -> Result<types::CreateReservationRequest> {
-        let (account_id, external_id) = self.account.to_wire()?;
+        let amount = self.amount()?;
+        let (account_id, external_id) = self.account.into_wire()?;
         let expires_in_seconds = match self.expires_in {
             None => None,
             Some(ttl) if ttl.as_secs() <= 86_400 && ttl.as_secs() >= 1 => std::num::NonZeroU64::new(ttl.as_secs()),
@@ -88,7 +89,7 @@ impl CreateReservation {
         Ok(types::CreateReservationRequest {
             account_id,
             external_id,
-            amount: self.amount()?,
+            amount,
             operation: self.operation,
             model: self.model,
             metadata: self.metadata.get()?,

@@ -226,7 +226,7 @@ impl CreditsClient {
     /// # Ok(()) }
     /// ```
     pub async fn create_transaction(&self, entry: CreateTransaction) -> Result<types::CreateTransactionResponse> {
-        let (account_id, external_id) = entry.account.to_wire()?;
+        let (account_id, external_id) = entry.account.into_wire()?;
         let body = types::CreateTransactionRequest {
             account_id,
             external_id,

@@ -4,14 +4,12 @@
 //! the per-request timeout, retries what is safe to retry (see [`crate::retry`]), keeps
 //! non-JSON error bodies readable, and traces every attempt.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
+use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::{HeaderName, HeaderValue, USER_AGENT};
 use reqwest::{Request, Response, StatusCode};
-use tokio::task::futures::TaskLocalFuture;
 use tracing::Instrument;
 
 use crate::api::{Client, Error};
@@ -124,27 +122,8 @@ tokio::task_local! {
 pub(crate) struct CallContext {
     /// A timeout for this call's attempts that overrides the client's.
     timeout: Option<Duration>,
-    /// Where the pipeline leaves what it saw, for the caller to read after the call.
-    observations: Observations,
-}
-
-/// What the pipeline saw of one call, shared between the call's scope and its caller.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Observations(Arc<(AtomicU16, AtomicU32)>);
-
-impl Observations {
-    fn record(&self, status: Option<StatusCode>, attempts: u32) {
-        self.0.0.store(status.map_or(0, |s| s.as_u16()), Ordering::Relaxed);
-        self.0.1.store(attempts, Ordering::Relaxed);
-    }
-
-    /// The status of the last response and the number of attempts.
-    pub(crate) fn get(&self) -> Observed {
-        Observed {
-            status: StatusCode::from_u16(self.0.0.load(Ordering::Relaxed)).ok(),
-            attempts: self.0.1.load(Ordering::Relaxed),
-        }
-    }
+    /// What the pipeline saw, left for the caller to read when the call ends.
+    observed: Cell<Observed>,
 }
 
 /// What the pipeline saw of one call.
@@ -166,15 +145,17 @@ pub(crate) struct Observed {
 /// # Ok(()) }
 /// ```
 pub fn with_timeout<F: Future>(timeout: Duration, call: F) -> impl Future<Output = F::Output> {
-    scoped(Some(timeout), call).0
+    CALL.scope(CallContext { timeout: Some(timeout), observed: Cell::new(Observed::default()) }, call)
 }
 
-/// `call` with per-call settings in scope; what the pipeline saw is left in the returned
-/// [`Observations`]. A plain wrapper rather than an `async fn`, so the (large) generated future
-/// is held once instead of once per layer of async state.
-pub(crate) fn scoped<F: Future>(timeout: Option<Duration>, call: F) -> (TaskLocalFuture<CallContext, F>, Observations) {
-    let observations = Observations::default();
-    (CALL.scope(CallContext { timeout, observations: observations.clone() }, call), observations)
+/// `call` with per-call settings in scope, returning its output and what the pipeline saw. A
+/// combinator rather than an `async fn`, so the (large) generated future is held once instead
+/// of once per layer of async state.
+pub(crate) fn scoped<F: Future>(timeout: Option<Duration>, call: F) -> impl Future<Output = (F::Output, Observed)> {
+    use futures::FutureExt;
+    // The closure runs inside the scope, when the call has finished.
+    let observed = call.map(|output| (output, CALL.with(|c| c.observed.get())));
+    CALL.scope(CallContext { timeout, observed: Cell::new(Observed::default()) }, observed)
 }
 
 impl ClientHooks<Transport> for Client {
@@ -210,7 +191,8 @@ impl ClientHooks<Transport> for Client {
         let retry_safe = crate::operations::find(info.operation_id).is_some_and(|op| op.retry_safe);
         let (result, attempts) =
             send_with_retries(self.client(), &self.inner().retry, request, retry_safe).instrument(span).await;
-        let _ = CALL.try_with(|c| c.observations.record(result.as_ref().ok().map(Response::status), attempts));
+        let status = result.as_ref().ok().map(Response::status);
+        let _ = CALL.try_with(|c| c.observed.set(Observed { status, attempts }));
         match result {
             Ok(response) => Ok(readable_error_body(response).await),
             Err(error) => Err(error),

@@ -96,10 +96,10 @@ impl RecordUsage {
     }
 
     fn into_body(self) -> Result<types::RecordUsageRequest> {
-        let (context, account_id, external_id, transaction_id) = match &self.customer {
+        let (context, account_id, external_id, transaction_id) = match self.customer {
             Some((account, transaction)) => {
-                let (account_id, external_id) = account.to_wire()?;
-                let transaction = validate::non_empty("transaction id", transaction)?;
+                let (account_id, external_id) = account.into_wire()?;
+                validate::require_non_empty("transaction id", &transaction)?;
                 (UsageContext::Customer, account_id, external_id, Some(transaction))
             }
             None => (UsageContext::System, None, None, None),

@@ -9,13 +9,14 @@ use crate::error::{Error, Result};
 /// A JSON object built from any `Serialize` value.
 pub(crate) type Metadata = Map<String, Value>;
 
-/// `value` itself, if it is not empty or blank.
+/// Refuses an empty or blank `value`.
+pub(crate) fn require_non_empty(what: &str, value: &str) -> Result<()> {
+    if value.trim().is_empty() { Err(Error::invalid(format!("{what} must not be empty"))) } else { Ok(()) }
+}
+
+/// A copy of `value`, if it is not empty or blank.
 pub(crate) fn non_empty(what: &str, value: &str) -> Result<String> {
-    if value.trim().is_empty() {
-        Err(Error::invalid(format!("{what} must not be empty")))
-    } else {
-        Ok(value.to_owned())
-    }
+    require_non_empty(what, value).map(|()| value.to_owned())
 }
 
 /// The amount, or an invalid-input error naming the field.
