@@ -10,8 +10,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use common::Operation;
 use credits_sandbox::Sandbox;
-use credits_sdk::AccountRef;
 
 struct CountingAllocator;
 
@@ -48,31 +48,15 @@ fn main() {
     let client_runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("client runtime");
     let clients = common::Clients::new(&sandbox);
     let account_id = client_runtime.block_on(common::rich_account(&clients.facade));
-    let account = AccountRef::id(&account_id);
 
     println!("allocations: client-side heap allocations per call, {calls} calls each");
     println!("{:<18} {:<14} {:>12} {:>14}", "operation", "variant", "allocations", "bytes");
-    for operation in ["get_balance", "reserve_confirm"] {
+    for (label, operation) in [("get_balance", Operation::GetBalance), ("reserve_confirm", Operation::ReserveConfirm)] {
         for (variant, name) in ["hand-written", "builders", "facade"].iter().enumerate() {
             let run = || {
                 client_runtime.block_on(async {
                     for _ in 0..calls {
-                        match (operation, variant) {
-                            ("get_balance", 0) => drop(clients.baseline.get_balance(&account_id).await),
-                            ("get_balance", 1) => drop(
-                                clients
-                                    .builders
-                                    .get_balance()
-                                    .account_id(account_id.clone())
-                                    .send()
-                                    .await
-                                    .expect("balance"),
-                            ),
-                            ("get_balance", _) => drop(clients.facade.get_balance(&account).await.expect("balance")),
-                            (_, 0) => drop(clients.baseline.reserve_and_confirm(&account_id).await),
-                            (_, 1) => drop(common::builders_reserve_and_confirm(&clients.builders, &account_id).await),
-                            (_, _) => drop(common::facade_reserve_and_confirm(&clients.facade, &account_id).await),
-                        }
+                        clients.call_once(operation, variant, &account_id).await;
                     }
                 })
             };
@@ -84,7 +68,7 @@ fn main() {
             COUNTED.with(|c| c.set(false));
             let (count, bytes) = (ALLOCATIONS.load(Ordering::Relaxed), BYTES.load(Ordering::Relaxed));
             println!(
-                "{operation:<18} {name:<14} {:>12.1} {:>14.0}",
+                "{label:<18} {name:<14} {:>12.1} {:>14.0}",
                 count as f64 / calls as f64,
                 bytes as f64 / calls as f64
             );

@@ -9,8 +9,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::Operation;
 use credits_sandbox::Sandbox;
-use credits_sdk::AccountRef;
 
 const VARIANTS: [&str; 4] = ["hand-written", "builders", "facade", "hand, ids only"];
 
@@ -22,16 +22,18 @@ fn main() {
     let sandbox = runtime.block_on(Sandbox::start()).expect("sandbox");
     let clients = common::Clients::new(&sandbox);
     let account_id = runtime.block_on(common::rich_account(&clients.facade));
-    let account = AccountRef::id(&account_id);
 
     // For profiling one variant alone (e.g. under callgrind): ONLY=0|1|2, OPERATION=name.
     let only: Option<usize> = std::env::var("ONLY").ok().and_then(|v| v.parse().ok());
-    let operations: Vec<String> = match std::env::var("OPERATION") {
-        Ok(one) => vec![one],
-        Err(_) => vec!["get_balance".into(), "reserve_confirm".into()],
-    };
+    let operations: Vec<(&str, Operation)> =
+        [("get_balance", Operation::GetBalance), ("reserve_confirm", Operation::ReserveConfirm)]
+            .into_iter()
+            .filter(|(name, _)| {
+                std::env::var("OPERATION").is_ok_and(|one| one == *name) || std::env::var("OPERATION").is_err()
+            })
+            .collect();
     println!("per_call_interleaved: {rounds} rounds, each variant once per round in shuffled order");
-    for operation in operations.iter().map(String::as_str) {
+    for (label, operation) in operations {
         let mut samples: [Vec<Duration>; 4] = Default::default();
         runtime.block_on(async {
             for round in 0..rounds + 100 {
@@ -39,24 +41,8 @@ fn main() {
                 fastrand::shuffle(&mut order);
                 for variant in order.into_iter().filter(|v| only.is_none_or(|o| o == *v)) {
                     let started = Instant::now();
-                    match (operation, variant) {
-                        ("get_balance", 0) => drop(clients.baseline.get_balance(&account_id).await),
-                        ("get_balance", 1) => drop(
-                            clients
-                                .builders
-                                .get_balance()
-                                .account_id(account_id.clone())
-                                .send()
-                                .await
-                                .expect("balance"),
-                        ),
-                        ("get_balance", 2) => drop(clients.facade.get_balance(&account).await.expect("balance")),
-                        // Reading the balance has no "ids only" form: the baseline reads four numbers.
-                        ("get_balance", _) => continue,
-                        (_, 0) => drop(clients.baseline.reserve_and_confirm(&account_id).await),
-                        (_, 1) => drop(common::builders_reserve_and_confirm(&clients.builders, &account_id).await),
-                        (_, 2) => drop(common::facade_reserve_and_confirm(&clients.facade, &account_id).await),
-                        (_, _) => drop(clients.baseline.reserve_and_confirm_ids_only(&account_id).await),
+                    if !clients.call_once(operation, variant, &account_id).await {
+                        continue;
                     }
                     // The first 100 rounds warm the connection pools and caches.
                     if round >= 100 {
@@ -69,7 +55,7 @@ fn main() {
             continue;
         }
         let baseline = samples[0].clone();
-        println!("\n{operation}");
+        println!("\n{label}");
         println!(
             "  {:<13} {:>10} {:>10} {:>10} {:>16} {:>22}",
             "variant", "median", "p25", "p75", "median / hand", "per-round ratio p50"

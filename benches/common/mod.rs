@@ -170,6 +170,44 @@ impl Baseline {
     }
 }
 
+/// The calls the per-call benchmarks compare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    GetBalance,
+    ReserveConfirm,
+}
+
+/// The ways of making a call: 0 hand-written, 1 builders, 2 facade, 3 hand-written reading
+/// only the ids (reserve + confirm only).
+pub const HAND: usize = 0;
+pub const BUILDERS: usize = 1;
+pub const FACADE: usize = 2;
+pub const HAND_IDS_ONLY: usize = 3;
+
+impl Clients {
+    /// Makes `operation` once the `variant` way; `false` when that way does not apply.
+    pub async fn call_once(&self, operation: Operation, variant: usize, account_id: &str) -> bool {
+        match (operation, variant) {
+            (Operation::GetBalance, HAND) => drop(self.baseline.get_balance(account_id).await),
+            (Operation::GetBalance, BUILDERS) => {
+                drop(self.builders.get_balance().account_id(account_id).send().await.expect("balance"))
+            }
+            (Operation::GetBalance, FACADE) => {
+                drop(self.facade.get_balance(AccountRef::id(account_id)).await.expect("balance"))
+            }
+            // Reading the balance has no "ids only" form: the baseline reads four numbers.
+            (Operation::GetBalance, _) => return false,
+            (Operation::ReserveConfirm, HAND) => drop(self.baseline.reserve_and_confirm(account_id).await),
+            (Operation::ReserveConfirm, BUILDERS) => {
+                drop(builders_reserve_and_confirm(&self.builders, account_id).await)
+            }
+            (Operation::ReserveConfirm, FACADE) => drop(facade_reserve_and_confirm(&self.facade, account_id).await),
+            (Operation::ReserveConfirm, _) => drop(self.baseline.reserve_and_confirm_ids_only(account_id).await),
+        }
+        true
+    }
+}
+
 /// The facade's reserve + confirm pair.
 pub async fn facade_reserve_and_confirm(client: &CreditsClient, account_id: &str) -> String {
     let reservation = client
