@@ -127,11 +127,12 @@ async fn reserving_more_than_available_is_refused_with_details() {
 
 #[tokio::test]
 async fn an_unconfirmed_reservation_expires_after_the_sandbox_ttl() {
-    let api = Api::with(Sandbox::builder().reservation_ttl(Duration::from_millis(200))).await;
+    // A TTL long enough that the first balance check lands before expiry on a loaded machine.
+    let api = Api::with(Sandbox::builder().reservation_ttl(Duration::from_millis(1000))).await;
     let id = api.account_with("u", 100.0).await;
     let reservation = api.reserve(&id, 60.0).await;
     assert_eq!(api.balance(&id).await, (100.0, 60.0, 40.0));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
     assert_eq!(api.balance(&id).await, (100.0, 0.0, 100.0));
     let (status, body) =
         api.post("/v1/reservations/confirm", json!({ "reservationId": reservation, "actualAmount": 10 })).await;
