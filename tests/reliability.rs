@@ -16,7 +16,7 @@ use credits_sdk::{
 };
 use futures::TryStreamExt;
 use serde_json::json;
-use support::{client_for, fast_retries, funded_account, sandbox};
+use support::{client_for, client_with_timeout, fast_retries, funded_account, sandbox};
 
 fn status(code: u16) -> Fault {
     Fault::Status { status: code, retry_after: None, after_write: false }
@@ -62,15 +62,9 @@ async fn a_retry_after_beyond_the_cap_is_not_waited_for() {
 
 #[tokio::test]
 async fn a_read_survives_a_dropped_connection_and_a_delay_past_the_timeout() {
-    let (sandbox, _) = sandbox().await;
-    let client = CreditsClient::builder()
-        .api_key(sandbox.api_key())
-        .base_url(sandbox.base_url())
-        .timeout(Duration::from_secs(1))
-        .retry(fast_retries())
-        .build()
-        .unwrap();
-    let (_, setup) = (&sandbox, client_for(&sandbox, fast_retries()));
+    // Set up with the default timeout; only the client under test has the short one.
+    let (sandbox, setup) = sandbox().await;
+    let client = client_with_timeout(&sandbox, Duration::from_secs(1));
     let account = funded_account(&setup, 100).await;
     sandbox.faults().fail_next(1, drop_connection(false));
     sandbox.faults().fail_next(1, Fault::Delay(Duration::from_secs(4)));
@@ -280,13 +274,7 @@ async fn a_soak_of_mixed_writes_under_faults_never_applies_a_write_twice() {
     const WRITES: u64 = 2_000;
     const TASKS: u64 = 16;
     let sandbox = Sandbox::start().await.unwrap();
-    let client = CreditsClient::builder()
-        .api_key(sandbox.api_key())
-        .base_url(sandbox.base_url())
-        .timeout(Duration::from_secs(5))
-        .retry(fast_retries())
-        .build()
-        .unwrap();
+    let client = client_with_timeout(&sandbox, Duration::from_secs(5));
     let account = funded_account(&client, 1_000_000).await;
 
     sandbox.faults().set_random(

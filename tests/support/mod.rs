@@ -25,6 +25,17 @@ pub fn client_for(sandbox: &Sandbox, retry: RetryPolicy) -> CreditsClient {
         .expect("client for the sandbox")
 }
 
+/// A facade client for `sandbox` with fast retries and the given per-attempt timeout.
+pub fn client_with_timeout(sandbox: &Sandbox, timeout: std::time::Duration) -> CreditsClient {
+    CreditsClient::builder()
+        .api_key(sandbox.api_key())
+        .base_url(sandbox.base_url())
+        .timeout(timeout)
+        .retry(fast_retries())
+        .build()
+        .expect("client for the sandbox")
+}
+
 /// Retries with millisecond backoff, for tests.
 pub fn fast_retries() -> RetryPolicy {
     RetryPolicy::default()
