@@ -15,30 +15,17 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use openapiv3::{OpenAPI, ReferenceOr, StatusCode};
-use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
+use progenitor::Generator;
 
 const SPEC: &str = "openapi.yaml";
 
-/// Schemas whose value set the server may grow. They are replaced by hand-written open enums
-/// (`src/open_enum.rs`) that keep unknown values instead of failing to decode.
-const OPEN_ENUMS: &[&str] =
-    &["ReservationStatus", "TransactionType", "ModelType", "UsageType", "UsageContext", "PlanStartMode"];
-
-/// Named schemas that exist to keep the spec DRY (one description, one set of bounds) but
-/// read best in Rust as plain types rather than newtypes.
-const PLAIN_TYPES: &[(&str, &str)] = &[
-    ("Credits", "f64"),
-    ("PositiveCredits", "crate::amount::Amount"),
-    ("UsdAmount", "f64"),
-    ("TokenCount", "u64"),
-    ("Success", "bool"),
-    ("ErrorBody", "crate::error::ErrorBody"),
-    ("Metadata", "::serde_json::Map<::std::string::String, ::serde_json::Value>"),
-];
+#[path = "codegen/settings.rs"]
+mod codegen_settings;
 
 fn main() -> ExitCode {
     println!("cargo:rerun-if-changed={SPEC}");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=codegen/settings.rs");
     match generate() {
         Ok(()) => ExitCode::SUCCESS,
         Err(problems) => {
@@ -59,35 +46,7 @@ fn generate() -> Result<(), Vec<String>> {
 
     let operations = check_operations(&spec)?;
 
-    let mut settings = GenerationSettings::new();
-    settings
-        .with_interface(InterfaceStyle::Builder)
-        .with_tag(TagStyle::Merged)
-        .with_inner_type(quote::quote!(crate::transport::Transport))
-        .with_hooks(HooksMode::Expected)
-        .with_derive("schemars::JsonSchema")
-        .with_derive("PartialEq");
-    for name in OPEN_ENUMS {
-        settings.with_replacement(
-            name,
-            format!("crate::open_enum::{name}"),
-            [TypeImpl::FromStr, TypeImpl::Display].into_iter(),
-        );
-    }
-
-    for (name, rust_type) in PLAIN_TYPES {
-        settings.with_replacement(name, rust_type, std::iter::empty());
-    }
-    // Non-empty strings (ids) stay `String`: the bound is checked by the facade and the server,
-    // and a newtype per field would make every struct literal noisy.
-    let non_empty_string: schemars08::schema::SchemaObject =
-        serde_json::from_value(serde_json::json!({ "type": "string", "minLength": 1 }))
-            .map_err(|e| vec![e.to_string()])?;
-    settings.with_conversion(
-        non_empty_string,
-        "::std::string::String",
-        [TypeImpl::FromStr, TypeImpl::Display].into_iter(),
-    );
+    let settings = codegen_settings::settings("crate").map_err(|e| vec![e])?;
 
     // progenitor reports some spec problems by panicking; turn those into build errors too.
     let default_hook = std::panic::take_hook();
@@ -107,7 +66,7 @@ fn generate() -> Result<(), Vec<String>> {
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown panic".to_owned());
             return Err(vec![format!(
-                "progenitor failed: {message} (see ../shared/progenitor-notes.md for the rules it enforces)"
+                "progenitor failed: {message} (the rules it enforces are listed in the README, section \"Regenerating when the API changes\")"
             )]);
         }
     };

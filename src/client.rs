@@ -107,7 +107,7 @@ impl CreditsClient {
                 let result = match result {
                     Ok(value) => Ok(value.into_inner()),
                     // Boxed: conversion is rare, and its state would otherwise enlarge every call.
-                    Err(error) => Err(Box::pin(Error::from_generated(error, observed.status)).await),
+                    Err(error) => Err(Box::pin(Error::from_generated(error, &observed)).await),
                 };
                 (result, observed)
             }

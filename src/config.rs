@@ -59,9 +59,6 @@ pub const API_KEY_ENV: &str = "CREDITS_API_KEY";
 /// [`CreditsClient::from_env`](crate::CreditsClient::from_env).
 pub const BASE_URL_ENV: &str = "CREDITS_BASE_URL";
 
-/// The connect timeout when none is configured.
-pub const DEFAULT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
 /// Builds a [`CreditsClient`](crate::CreditsClient).
 ///
 /// ```
@@ -90,6 +87,7 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     http_client: Option<reqwest::Client>,
     allow_insecure_http: bool,
+    max_response_bytes: usize,
 }
 
 impl Default for ClientBuilder {
@@ -98,11 +96,12 @@ impl Default for ClientBuilder {
             api_key: None,
             base_url: DEFAULT_BASE_URL.to_owned(),
             timeout: crate::transport::DEFAULT_TIMEOUT,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            connect_timeout: crate::transport::DEFAULT_CONNECT_TIMEOUT,
             retry: crate::RetryPolicy::default(),
             user_agent: None,
             http_client: None,
             allow_insecure_http: false,
+            max_response_bytes: crate::transport::DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -121,7 +120,10 @@ impl ClientBuilder {
         self
     }
 
-    /// The time one attempt may take, from sending to the end of the body; default 30 s.
+    /// The time one attempt may take, from connecting to the end of the body; default 10 s.
+    /// The whole call, retries and waits included, stays within the retry policy's
+    /// [`max_elapsed`](crate::RetryPolicy::max_elapsed) (default 30 s), which also cuts an
+    /// attempt short: raise both for slow networks.
     pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
         self.timeout = timeout;
         self
@@ -147,9 +149,21 @@ impl ClientBuilder {
     }
 
     /// A `reqwest::Client` of your own (proxy, pool or TLS settings). The SDK still adds the
-    /// key, user agent, per-request timeout and retries.
+    /// key, user agent, timeouts, retries and the size limit. Build it from
+    /// [`transport::http_client_builder`](crate::transport::http_client_builder) to keep the
+    /// SDK's protections: a client that follows redirects sends the key to wherever they point
+    /// (the pipeline then refuses the answer, but too late for the key), and one that sends
+    /// `http://` requests through a proxy shows the key to it.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
+        self
+    }
+
+    /// The largest response body read; default 8 MiB. A longer success body ends the call with
+    /// [`Error::ResponseTooLarge`](crate::Error::ResponseTooLarge) (memory stays within about
+    /// twice the limit); a longer error body is cut to its first 64 KiB.
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
         self
     }
 
@@ -178,16 +192,16 @@ impl ClientBuilder {
         }
         let http = match self.http_client {
             Some(client) => client,
-            None => reqwest::Client::builder()
+            None => crate::transport::http_client_builder()
                 .connect_timeout(self.connect_timeout)
-                .tcp_nodelay(true)
                 .build()
                 .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
         };
         let mut transport = crate::transport::Transport::new(api_key)
             .with_timeout(self.timeout)
             .with_retry(self.retry)
-            .with_insecure_http(self.allow_insecure_http);
+            .with_insecure_http(self.allow_insecure_http)
+            .with_max_response_bytes(self.max_response_bytes);
         if let Some(application) = &self.user_agent {
             transport = transport.with_user_agent(application)?;
         }
@@ -205,6 +219,7 @@ impl fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("user_agent", &self.user_agent)
             .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish_non_exhaustive()
     }
 }

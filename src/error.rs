@@ -47,7 +47,18 @@ pub enum Error {
         /// The start of the body (at most [`BODY_EXCERPT_LIMIT`] bytes).
         excerpt: String,
     },
-    /// The client could not be configured (bad base URL, missing key…).
+    /// The response body was longer than the client's limit
+    /// ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)); reading
+    /// stopped there.
+    #[error("the {status} response body is larger than the limit of {limit} bytes")]
+    ResponseTooLarge {
+        /// The response status.
+        status: StatusCode,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The client could not be configured (bad base URL, missing key…), or its HTTP client
+    /// broke a rule of the pipeline (it followed a redirect to another origin).
     #[error("configuration error: {0}")]
     Config(String),
 }
@@ -68,6 +79,9 @@ pub struct ApiError {
     /// Structured facts about the error (`error.details`), e.g. `available` and `requested`
     /// for `insufficient_credits`.
     pub details: Option<Value>,
+    /// The `Location` header of a redirect (3xx). The SDK follows no redirect, so that the
+    /// API key never reaches another origin; a 3xx from the API is an error to look into.
+    pub location: Option<String>,
 }
 
 impl fmt::Display for ApiError {
@@ -77,6 +91,9 @@ impl fmt::Display for ApiError {
             write!(f, " {code}")?;
         }
         write!(f, ": {}", self.message)?;
+        if let Some(location) = &self.location {
+            write!(f, " (redirect to {location}, not followed)")?;
+        }
         if let Some(id) = &self.request_id {
             write!(f, " (request id {id})")?;
         }
@@ -92,6 +109,7 @@ impl Error {
         match self {
             Error::Api(api) => Some(api.status),
             Error::Decode { status, .. } => *status,
+            Error::ResponseTooLarge { status, .. } => Some(*status),
             Error::Transport(error) => error.status(),
             Error::InvalidInput(_) | Error::Config(_) => None,
         }
@@ -118,9 +136,9 @@ impl Error {
     /// transport only retries what the spec marks safe.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Transport(error) => error.is_timeout() || error.is_connect() || error.is_request(),
+            Error::Transport(error) => error.is_timeout() || error.is_connect() || error.is_request() || error.is_body(),
             Error::Api(api) => crate::retry::is_retryable_status(api.status),
-            Error::InvalidInput(_) | Error::Decode { .. } | Error::Config(_) => false,
+            Error::InvalidInput(_) | Error::Decode { .. } | Error::ResponseTooLarge { .. } | Error::Config(_) => false,
         }
     }
 
@@ -139,10 +157,16 @@ impl Error {
         Error::Decode { status, reason: reason.to_string(), excerpt: excerpt(body) }
     }
 
-    /// Converts a generated client's error. `status` is the status the transport saw, which
-    /// progenitor does not keep when a body fails to decode.
-    pub(crate) async fn from_generated(error: progenitor_client::Error<ErrorBody>, status: Option<StatusCode>) -> Self {
+    /// Converts a generated client's error. `observed` is what the pipeline saw: the status,
+    /// which progenitor does not keep when a body fails to decode, and why it refused a
+    /// response.
+    pub(crate) async fn from_generated(
+        error: progenitor_client::Error<ErrorBody>,
+        observed: &crate::transport::Observed,
+    ) -> Self {
+        use crate::transport::Refused;
         use progenitor_client::Error as Generated;
+        let status = observed.status;
         match error {
             Generated::InvalidRequest(message) => Error::InvalidInput(message),
             Generated::CommunicationError(e) | Generated::ResponseBodyError(e) | Generated::InvalidUpgrade(e) => {
@@ -151,20 +175,25 @@ impl Error {
             Generated::ErrorResponse(response) => {
                 let status = response.status();
                 let header_id = request_id_header(response.headers());
-                Error::Api(Box::new(response.into_inner().into_api_error(status, header_id)))
+                let location = location_header(response.headers());
+                Error::Api(Box::new(response.into_inner().into_api_error(status, header_id, location)))
             }
             Generated::InvalidResponsePayload(body, e) => Error::decode(status, e, &body),
             Generated::UnexpectedResponse(response) => {
                 let status = response.status();
                 let header_id = request_id_header(response.headers());
+                let location = location_header(response.headers());
                 let body = response.bytes().await.unwrap_or_default();
                 if status.is_success() {
                     Error::decode(Some(status), "the status is not one the spec lists", &body)
                 } else {
-                    Error::Api(Box::new(ErrorBody::from_bytes(&body).into_api_error(status, header_id)))
+                    Error::Api(Box::new(ErrorBody::from_bytes(&body).into_api_error(status, header_id, location)))
                 }
             }
-            Generated::Custom(message) => Error::Config(message),
+            Generated::Custom(message) => match observed.refused {
+                Some(Refused::TooLarge { status, limit }) => Error::ResponseTooLarge { status, limit },
+                Some(Refused::OtherOrigin { .. }) | None => Error::Config(message),
+            },
         }
     }
 }
@@ -179,6 +208,10 @@ impl From<crate::amount::InvalidAmount> for Error {
     fn from(error: crate::amount::InvalidAmount) -> Self {
         Error::InvalidInput(error.to_string())
     }
+}
+
+fn location_header(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers.get(reqwest::header::LOCATION).map(|v| excerpt(v.as_bytes()))
 }
 
 fn request_id_header(headers: &reqwest::header::HeaderMap) -> Option<String> {
@@ -235,7 +268,12 @@ impl ErrorBody {
         self.0.pointer("/error/details").or_else(|| self.0.get("details")).filter(|d| !d.is_null())
     }
 
-    fn into_api_error(self, status: StatusCode, header_request_id: Option<String>) -> ApiError {
+    fn into_api_error(
+        self,
+        status: StatusCode,
+        header_request_id: Option<String>,
+        location: Option<String>,
+    ) -> ApiError {
         let body = match &self.0 {
             Value::String(text) => excerpt(text.as_bytes()),
             other => excerpt(other.to_string().as_bytes()),
@@ -249,6 +287,7 @@ impl ErrorBody {
                 .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned()),
             request_id: self.request_id().map(|id| excerpt(id.as_bytes())).or(header_request_id),
             details: self.details().cloned(),
+            location,
             body,
         }
     }

@@ -57,8 +57,14 @@ pub enum ReservationError<E, T> {
         cancel: Option<Error>,
     },
     /// The work succeeded but the confirmation failed even after retries (or the work spent
-    /// more than was reserved); the reservation was then cancelled so that no credits stay
-    /// held, or `cancel` says why it could not be. The work's result is kept.
+    /// more than was reserved). The work's result is kept.
+    ///
+    /// - `cancel: None`: nothing was charged; the reservation was cancelled so that no credits
+    ///   stay held.
+    /// - `cancel: Some(_)`: the reservation could not be cancelled either, so its state is
+    ///   **unknown**: the confirm may have landed. Look the reservation up before charging
+    ///   again. (A confirm that landed but whose answer was lost is recognised, through the
+    ///   cancel's refusal, and reported as success, never as this error.)
     Confirm {
         /// The confirmation's error.
         error: Error,
@@ -129,7 +135,42 @@ impl Drop for CancelOnDrop {
     }
 }
 
+/// What cancelling a reservation whose confirm failed found.
+enum Release {
+    /// Cancelled: the confirm did not land and nothing was charged.
+    Released,
+    /// The reservation was already confirmed for the same amount: the confirm landed.
+    AlreadyConfirmed(types::ConfirmReservationResponse),
+    /// The cancel failed too; the last error.
+    Failed(Error),
+}
+
+/// How many times the guard tries to cancel after a failed confirm, each try with the
+/// client's retries, before it reports the reservation's state as unknown.
+const RELEASE_TRIES: u32 = 3;
+
 impl CreditsClient {
+    /// Cancels a reservation whose confirm for `credits` failed, recognising a confirm that
+    /// landed anyway: the cancel is then refused with the reservation `confirmed` for the same
+    /// amount. A cancel whose outcome is unknown (timeouts, 5xx) is tried again.
+    async fn release_after_failed_confirm(&self, reservation_id: &str, credits: f64) -> Release {
+        let mut last = None;
+        for _ in 0..RELEASE_TRIES {
+            match self.cancel_reservation(reservation_id).await {
+                Ok(_) => return Release::Released,
+                Err(Error::Api(api)) if !crate::retry::is_retryable_status(api.status) => {
+                    return match crate::reservations::landed_confirmation(&api, reservation_id, credits) {
+                        Some(confirmation) => Release::AlreadyConfirmed(confirmation),
+                        None => Release::Failed(Error::Api(api)),
+                    };
+                }
+                Err(error) if error.is_retryable() => last = Some(error),
+                Err(error) => return Release::Failed(error),
+            }
+        }
+        Release::Failed(last.unwrap_or_else(|| Error::invalid("the reservation could not be cancelled")))
+    }
+
     /// Reserves credits, runs `work`, then confirms with what it spent, or cancels if it
     /// failed, so credits are never left held by a failed call.
     ///
@@ -199,10 +240,24 @@ impl CreditsClient {
                 };
                 match confirmed {
                     Ok(confirmation) => Ok(Settled { value, reservation, confirmation: Some(confirmation) }),
-                    Err(error) => {
-                        let cancel = self.cancel_reservation(&reservation.id).await.err();
-                        Err(ReservationError::Confirm { error, value, reservation_id: reservation.id, cancel })
-                    }
+                    Err(error) => match self.release_after_failed_confirm(&reservation.id, credits).await {
+                        // The confirm landed after all (an attempt whose answer was lost).
+                        Release::AlreadyConfirmed(confirmation) => {
+                            Ok(Settled { value, reservation, confirmation: Some(confirmation) })
+                        }
+                        Release::Released => Err(ReservationError::Confirm {
+                            error,
+                            value,
+                            reservation_id: reservation.id,
+                            cancel: None,
+                        }),
+                        Release::Failed(cancel) => Err(ReservationError::Confirm {
+                            error,
+                            value,
+                            reservation_id: reservation.id,
+                            cancel: Some(cancel),
+                        }),
+                    },
                 }
             }
         };

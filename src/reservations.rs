@@ -200,24 +200,9 @@ impl CreditsClient {
         let (result, observed) = self.call_observed(self.api().confirm_reservation().body(body).send()).await;
         match result {
             // A retry whose first attempt landed finds the reservation already confirmed.
-            Err(Error::Api(api)) if observed.attempts > 1 => match landed(&api, "confirmed") {
-                Some(details) if details.get("actualAmount").and_then(|a| a.as_f64()) == Some(actual) => {
-                    let transaction_id = details.get("transactionId").and_then(|t| t.as_str());
-                    match transaction_id {
-                        Some(transaction_id) => Ok(types::ConfirmReservationResponse {
-                            success: Some(true),
-                            reservation_id,
-                            transaction_id: transaction_id.to_owned(),
-                            account_id: details.get("accountId").and_then(|a| a.as_str()).map(str::to_owned),
-                            actual_amount: Some(actual),
-                            released_amount: None,
-                            balance: None,
-                        }),
-                        None => Err(Error::Api(api)),
-                    }
-                }
-                _ => Err(Error::Api(api)),
-            },
+            Err(Error::Api(api)) if observed.attempts > 1 => {
+                landed_confirmation(&api, &reservation_id, actual).ok_or(Error::Api(api))
+            }
             other => other,
         }
     }
@@ -256,6 +241,29 @@ impl CreditsClient {
 
 /// The error details of a `reservation_not_pending` refusal whose reservation is already in
 /// `status`: what a retried confirm or cancel sees when its first attempt landed.
+/// The confirmation that a 409 `reservation_not_pending` error shows already happened: the
+/// reservation is `confirmed` for exactly `actual`. The error then means that an earlier
+/// confirm of the same amount landed (its answer was lost), not that this one was refused.
+pub(crate) fn landed_confirmation(
+    error: &ApiError,
+    reservation_id: &str,
+    actual: f64,
+) -> Option<types::ConfirmReservationResponse> {
+    let details = landed(error, "confirmed")?;
+    if details.get("actualAmount").and_then(|a| a.as_f64()) != Some(actual) {
+        return None;
+    }
+    Some(types::ConfirmReservationResponse {
+        success: Some(true),
+        reservation_id: reservation_id.to_owned(),
+        transaction_id: details.get("transactionId")?.as_str()?.to_owned(),
+        account_id: details.get("accountId").and_then(|a| a.as_str()).map(str::to_owned),
+        actual_amount: Some(actual),
+        released_amount: None,
+        balance: None,
+    })
+}
+
 fn landed<'a>(error: &'a ApiError, status: &str) -> Option<&'a serde_json::Map<String, serde_json::Value>> {
     if error.status.as_u16() != 409 || error.code.as_deref() != Some("reservation_not_pending") {
         return None;

@@ -1,10 +1,12 @@
 //! When and how long to wait before trying a request again.
 //!
 //! The rule (also in the README): an operation the spec marks `x-credits-retry-safe: true` is
-//! retried on connection failures, timeouts and 408, 429, 500, 502, 503, 504. Any other
+//! retried on connection failures, timeouts (of the answer or of its body) and 408, 429, 500,
+//! 502, 503, 504. Any other
 //! operation (grants, deductions, creates, usage records) is retried only when the request
 //! provably did not reach the server (the connection could not be made) or on 429, so that a
-//! retry can never grant or charge twice.
+//! retry can never grant or charge twice. Retrying a 429 assumes that the API rejects a
+//! rate-limited request before processing it (INFERRED: the public reference does not say).
 
 use std::time::{Duration, SystemTime};
 
@@ -32,8 +34,8 @@ pub struct RetryPolicy {
 }
 
 impl Default for RetryPolicy {
-    /// 3 attempts in all, backoff from 0.5 s doubling up to 8 s with full jitter, at most
-    /// 30 s spent in all, `Retry-After` honoured up to 60 s.
+    /// 3 attempts in all, backoff from 0.5 s doubling up to 8 s with full jitter, the whole
+    /// call within 30 s, `Retry-After` honoured up to 60 s (when it fits in the budget).
     fn default() -> Self {
         Self {
             max_attempts: 3,
@@ -69,7 +71,10 @@ impl RetryPolicy {
         self
     }
 
-    /// No retry starts once this much time has passed since the first attempt.
+    /// The total time budget of one call: attempts, the reading of their bodies and the waits
+    /// between them all end within it. A retry starts only if its wait ends inside the
+    /// budget, and each attempt's timeout is cut to what remains, so a stalled server cannot
+    /// stretch a call beyond it. Default 30 s.
     pub fn max_elapsed(mut self, elapsed: Duration) -> Self {
         self.max_elapsed = elapsed;
         self

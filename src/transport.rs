@@ -22,8 +22,65 @@ pub const API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
 /// The `User-Agent` sent by the SDK: `credits-sdk-rust/<version>`.
 pub const DEFAULT_USER_AGENT: &str = concat!("credits-sdk-rust/", env!("CARGO_PKG_VERSION"));
 
-/// The per-request timeout when none is configured.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The per-attempt timeout when none is configured. The whole call, retries and waits
+/// included, is bounded by [`RetryPolicy::max_elapsed`] (30 s by default).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The connect timeout of [`http_client_builder`].
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The largest response body read when none is configured: 8 MiB, far above any Credits
+/// response (lists hold at most 100 items).
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+
+/// A `reqwest::ClientBuilder` with the settings the SDK's own HTTP client uses; start from it
+/// when you bring your own client, to keep the protections:
+///
+/// - **no redirects**: a 3xx reaches the caller as an error carrying its `Location`, so the
+///   `X-API-Key` header is never sent to another origin (reqwest's default policy would follow
+///   up to 10 redirects and forward the key);
+/// - **proxies only for `https://`**: `HTTPS_PROXY` / `ALL_PROXY` (and `NO_PROXY`) from the
+///   environment apply to HTTPS requests, whose key stays inside the TLS tunnel; `http://`
+///   requests (a loopback sandbox) always connect directly, so a proxy never sees the key in
+///   clear text. `HTTP_PROXY` is ignored;
+/// - a 10 s connect timeout and `TCP_NODELAY`.
+///
+/// A client that follows redirects anyway still cannot hand another origin's answer to your
+/// code: the pipeline refuses it. But by then the key has been sent there, so don't.
+///
+/// ```
+/// use credits_sdk::transport::{http_client_builder, Transport};
+/// use credits_sdk::{api::Client, ApiKey};
+///
+/// let http = http_client_builder().pool_max_idle_per_host(4).build()?;
+/// let client = Client::new_with_client("https://api.credits.dev", http, Transport::new(ApiKey::new("sk_test_1")?));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .connect_timeout(DEFAULT_CONNECT_TIMEOUT)
+        .tcp_nodelay(true);
+    if let Some(proxy) = https_proxy_from_env(|name| std::env::var(name).ok()) {
+        builder = builder.proxy(proxy);
+    }
+    builder
+}
+
+/// The proxy for HTTPS requests named by the environment, if any.
+fn https_proxy_from_env(var: impl Fn(&str) -> Option<String>) -> Option<reqwest::Proxy> {
+    let url = ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+        .into_iter()
+        .find_map(|name| var(name).filter(|value| !value.trim().is_empty()))?;
+    match reqwest::Proxy::https(url.as_str()) {
+        Ok(proxy) => Some(proxy.no_proxy(reqwest::NoProxy::from_env())),
+        Err(error) => {
+            tracing::warn!(%error, "ignoring the HTTPS proxy named by the environment");
+            None
+        }
+    }
+}
 
 /// Per-client state of the pipeline: the generated [`Client`]'s inner value.
 ///
@@ -47,6 +104,7 @@ pub struct Transport {
     timeout: Duration,
     retry: RetryPolicy,
     allow_insecure_http: bool,
+    max_response_bytes: usize,
 }
 
 impl Transport {
@@ -62,6 +120,7 @@ impl Transport {
             timeout: DEFAULT_TIMEOUT,
             retry: RetryPolicy::default(),
             allow_insecure_http: false,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 
@@ -71,7 +130,15 @@ impl Transport {
         self
     }
 
-    /// Sets the time one attempt may take, from sending to the end of the body.
+    /// Sets the largest response body read; a longer success body ends the call with an error
+    /// (`Error::ResponseTooLarge` in the facade), a longer error body is cut.
+    pub fn with_max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// Sets the time one attempt may take, from sending to the end of the body. The whole call
+    /// stays within the retry policy's [`max_elapsed`](RetryPolicy::max_elapsed).
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -133,6 +200,8 @@ pub(crate) struct Observed {
     pub status: Option<StatusCode>,
     /// The number of attempts sent (more than 1 means the call was retried).
     pub attempts: u32,
+    /// Why the pipeline refused the last response, if it did.
+    pub refused: Option<Refused>,
 }
 
 /// Runs one generated request with its own per-attempt timeout, overriding the client's.
@@ -189,41 +258,88 @@ impl ClientHooks<Transport> for Client {
             status = tracing::field::Empty,
         );
         let retry_safe = crate::operations::find(info.operation_id).is_some_and(|op| op.retry_safe);
-        let (result, attempts) =
-            send_with_retries(self.client(), &self.inner().retry, request, retry_safe).instrument(span).await;
-        let status = result.as_ref().ok().map(Response::status);
-        let _ = CALL.try_with(|c| c.observed.set(Observed { status, attempts }));
-        match result {
-            Ok(response) => Ok(readable_error_body(response).await),
-            Err(error) => Err(error),
+        let (result, observed) = send_with_retries(self.client(), self.inner(), request, retry_safe).instrument(span).await;
+        let _ = CALL.try_with(|c| c.observed.set(observed));
+        result
+    }
+
+    async fn post<E>(&self, result: &reqwest::Result<Response>, _info: &OperationInfo) -> Result<(), Error<E>> {
+        match result.as_ref().ok().and_then(|response| response.extensions().get::<Refused>()) {
+            Some(refused) => Err(Error::Custom(refused.to_string())),
+            None => Ok(()),
         }
     }
 }
 
-/// Sends `request`, retrying as `policy` and the operation's safety allow. Returns the last
-/// outcome and the number of attempts made.
+/// A response the pipeline refused to hand to the generated code, and why. It travels in the
+/// extensions of a body-less stand-in response (which a server cannot forge) from `exec` to
+/// `post`, which turns it into an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// The body was longer than the configured limit.
+    TooLarge {
+        /// The response's status.
+        status: StatusCode,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The response came from another origin than the request's: a `reqwest::Client` supplied
+    /// by the user followed a redirect.
+    OtherOrigin {
+        /// The response's status.
+        status: StatusCode,
+    },
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refused::TooLarge { status, limit } => {
+                write!(f, "the {status} response body is larger than the limit of {limit} bytes")
+            }
+            Refused::OtherOrigin { status } => write!(
+                f,
+                "the {status} response came from another origin than the request's (the HTTP client followed a \
+                 redirect); build it with credits_sdk::transport::http_client_builder(), which follows none"
+            ),
+        }
+    }
+}
+
+/// Sends `request`, retrying as the transport's policy and the operation's safety allow, within
+/// the policy's total time budget. Each response's body is read here, within the attempt's
+/// timeout and the size limit, so that a body that fails to arrive is retried like any other
+/// failed attempt of a safe operation. Returns the last outcome and what was observed.
 async fn send_with_retries(
     client: &reqwest::Client,
-    policy: &RetryPolicy,
-    request: Request,
+    transport: &Transport,
+    mut request: Request,
     retry_safe: bool,
-) -> (reqwest::Result<Response>, u32) {
+) -> (reqwest::Result<Response>, Observed) {
+    let policy = &transport.retry;
     let started = Instant::now();
-    let mut next = Some(request);
+    let deadline = started + policy.max_elapsed_time();
+    let attempt_timeout = request.timeout().copied().unwrap_or(transport.timeout);
+    let origin = request.url().origin();
     let mut attempt = 0u32;
-    while let Some(request) = next.take() {
+    loop {
         attempt += 1;
+        // The last attempt gets only what is left of the budget.
+        *request.timeout_mut() = Some(attempt_timeout.min(deadline.saturating_duration_since(Instant::now())));
         // Keep a copy for the next attempt while one may follow (bodies here are in memory).
         let spare = if attempt < policy.attempts() { request.try_clone() } else { None };
         let sent_at = Instant::now();
-        let outcome = client.execute(request).await;
+        let outcome = match client.execute(request).await {
+            Ok(response) => receive(response, &origin, transport.max_response_bytes).await,
+            Err(error) => Err(error),
+        };
         let latency_ms = u64::try_from(sent_at.elapsed().as_millis()).unwrap_or(u64::MAX);
 
         let wait = match &outcome {
             Ok(response) => {
                 let status = response.status();
                 tracing::debug!(attempt, status = status.as_u16(), latency_ms, "response");
-                if !retry::should_retry_status(status, retry_safe) {
+                if response.extensions().get::<Refused>().is_some() || !retry::should_retry_status(status, retry_safe) {
                     None
                 } else {
                     match policy.retry_after(response.headers()) {
@@ -239,22 +355,58 @@ async fn send_with_retries(
         };
 
         match (wait, spare) {
-            (Some(wait), Some(spare)) if started.elapsed() + wait < policy.max_elapsed_time() => {
+            (Some(wait), Some(spare)) if Instant::now() + wait < deadline => {
                 tracing::info!(attempt, wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), "retrying");
                 tokio::time::sleep(wait).await;
-                next = Some(spare);
+                request = spare;
             }
             _ => {
                 let span = tracing::Span::current();
                 span.record("attempts", attempt);
-                if let Ok(response) = &outcome {
-                    span.record("status", response.status().as_u16());
+                let status = outcome.as_ref().ok().map(Response::status);
+                if let Some(status) = status {
+                    span.record("status", status.as_u16());
                 }
-                return (outcome, attempt);
+                let refused = outcome.as_ref().ok().and_then(|r| r.extensions().get::<Refused>().copied());
+                return (outcome, Observed { status, attempts: attempt, refused });
             }
         }
     }
-    unreachable!("the loop returns on its last attempt")
+}
+
+/// Reads a response's body into memory: a success body up to `limit` bytes (a longer one is
+/// refused), an error body up to [`ERROR_BODY_READ_LIMIT`] (the rest is dropped; the status is
+/// what matters). The body is read in chunks, so memory stays within about twice the limit
+/// whatever the server sends; a body that stalls ends with the attempt's timeout.
+async fn receive(mut response: Response, origin: &url::Origin, limit: usize) -> reqwest::Result<Response> {
+    let status = response.status();
+    if response.url().origin() != *origin {
+        return Ok(stand_in(status, Refused::OtherOrigin { status }));
+    }
+    if !status.is_success() {
+        return Ok(readable_error_body(response, limit.min(ERROR_BODY_READ_LIMIT)).await);
+    }
+    let declared = response.content_length().and_then(|n| usize::try_from(n).ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Ok(stand_in(status, Refused::TooLarge { status, limit }));
+    }
+    let mut bytes = Vec::with_capacity(declared.unwrap_or(0).min(limit));
+    while let Some(chunk) = response.chunk().await? {
+        if bytes.len() + chunk.len() > limit {
+            return Ok(stand_in(status, Refused::TooLarge { status, limit }));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    let headers = std::mem::take(response.headers_mut());
+    Ok(rebuild(status, headers, bytes))
+}
+
+/// A body-less response that carries why the real one was refused.
+fn stand_in(status: StatusCode, refused: Refused) -> Response {
+    let mut response = http::Response::new(Vec::new());
+    *response.status_mut() = status;
+    response.extensions_mut().insert(refused);
+    Response::from(response)
 }
 
 /// The most of an error body read into memory; errors carry an excerpt of it anyway.
@@ -262,16 +414,13 @@ const ERROR_BODY_READ_LIMIT: usize = 64 * 1024;
 
 /// Makes an error response's body valid JSON, so that a proxy's HTML page or a plain-text
 /// error reaches the caller as text instead of a decode failure that loses the status. Reads
-/// at most [`ERROR_BODY_READ_LIMIT`] bytes.
-async fn readable_error_body(mut response: Response) -> Response {
+/// at most `limit` bytes (and at most one chunk more).
+async fn readable_error_body(mut response: Response, limit: usize) -> Response {
     let status = response.status();
-    if status.is_success() {
-        return response;
-    }
-    let headers = response.headers().clone();
+    let headers = std::mem::take(response.headers_mut());
     let mut bytes = Vec::new();
     let mut read_error = None;
-    while bytes.len() < ERROR_BODY_READ_LIMIT {
+    while bytes.len() < limit {
         match response.chunk().await {
             Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
             Ok(None) => break,

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod capture;
+pub mod hostile;
 
 use credits_sandbox::Sandbox;
 use credits_sdk::{AccountRef, AddCredits, CreateAccount, CreditsClient, RetryPolicy};
