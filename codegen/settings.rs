@@ -15,9 +15,12 @@ pub const OPEN_ENUMS: &[&str] =
 /// Named schemas that exist to keep the spec DRY (one description, one set of bounds) but
 /// read best in Rust as plain types rather than newtypes. `{sdk}` stands for the SDK's path.
 pub const PLAIN_TYPES: &[(&str, &str)] = &[
-    ("Credits", "f64"),
+    ("Credits", "{sdk}::Credits"),
     ("PositiveCredits", "{sdk}::Amount"),
-    ("UsdAmount", "f64"),
+    ("UsdAmount", "{sdk}::Usd"),
+    // Nullable variants, for optional properties only: `null` and absence both read as `None`.
+    ("NullableCredits", "{sdk}::Credits"),
+    ("NullableUsdAmount", "{sdk}::Usd"),
     ("TokenCount", "u64"),
     ("Success", "bool"),
     ("ErrorBody", "{sdk}::error::ErrorBody"),

@@ -39,9 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let plan = client
         .create_plan()
-        .body_map(|b| {
-            b.name("Pro").amount(Amount::new(10_000.0).expect("positive")).interval(types::PlanInterval::Month)
-        })
+        .body_map(|b| b.name("Pro").amount(Amount::new(10_000).expect("positive")).interval(types::PlanInterval::Month))
         .send()
         .await?
         .into_inner()
@@ -57,7 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let added = client
         .add_credits()
-        .body_map(|b| b.external_id(Some(external_id.into())).amount(Amount::new(500.0).expect("positive")))
+        .body_map(|b| b.external_id(Some(external_id.into())).amount(Amount::new(500).expect("positive")))
         .send()
         .await?;
     println!("3. balance {}", added.balance);
@@ -67,14 +65,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let reservation = client
         .create_reservation()
-        .body_map(|b| b.external_id(Some(external_id.into())).amount(Amount::new(500.0).expect("positive")))
+        .body_map(|b| b.external_id(Some(external_id.into())).amount(Amount::new(500).expect("positive")))
         .send()
         .await?
         .into_inner()
         .reservation;
     let confirmed = client
         .confirm_reservation()
-        .body_map(|b| b.reservation_id(reservation.id.clone()).actual_amount(Amount::new(420.0).expect("positive")))
+        .body_map(|b| b.reservation_id(reservation.id.clone()).actual_amount(Amount::new(420).expect("positive")))
         .send()
         .await?
         .into_inner();

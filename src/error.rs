@@ -136,7 +136,9 @@ impl Error {
     /// transport only retries what the spec marks safe.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Transport(error) => error.is_timeout() || error.is_connect() || error.is_request() || error.is_body(),
+            Error::Transport(error) => {
+                error.is_timeout() || error.is_connect() || error.is_request() || error.is_body()
+            }
             Error::Api(api) => crate::retry::is_retryable_status(api.status),
             Error::InvalidInput(_) | Error::Decode { .. } | Error::ResponseTooLarge { .. } | Error::Config(_) => false,
         }

@@ -5,6 +5,7 @@ use std::fmt;
 
 use crate::client::CreditsClient;
 use crate::error::Error;
+use crate::money::Credits;
 use crate::reservations::CreateReservation;
 use crate::types;
 
@@ -13,20 +14,21 @@ use crate::types;
 /// ```
 /// use credits_sdk::Spent;
 /// let spent = Spent::new(420, "the model's answer");
-/// assert_eq!(spent.credits, 420.0);
+/// assert_eq!(spent.credits, 420);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Spent<T> {
     /// Credits actually used: confirmed if greater than 0, otherwise the reservation is
     /// cancelled.
-    pub credits: f64,
+    pub credits: Credits,
     /// The work's result, handed back to the caller.
     pub value: T,
 }
 
 impl<T> Spent<T> {
-    /// `credits` used to produce `value`.
-    pub fn new(credits: impl Into<f64>, value: T) -> Self {
+    /// `credits` used to produce `value`: an integer or [`Credits`] (convert a float
+    /// explicitly with `Credits::try_from`).
+    pub fn new(credits: impl Into<Credits>, value: T) -> Self {
         Self { credits: credits.into(), value }
     }
 }
@@ -153,7 +155,7 @@ impl CreditsClient {
     /// Cancels a reservation whose confirm for `credits` failed, recognising a confirm that
     /// landed anyway: the cancel is then refused with the reservation `confirmed` for the same
     /// amount. A cancel whose outcome is unknown (timeouts, 5xx) is tried again.
-    async fn release_after_failed_confirm(&self, reservation_id: &str, credits: f64) -> Release {
+    async fn release_after_failed_confirm(&self, reservation_id: &str, credits: Credits) -> Release {
         let mut last = None;
         for _ in 0..RELEASE_TRIES {
             match self.cancel_reservation(reservation_id).await {
@@ -223,7 +225,7 @@ impl CreditsClient {
                 let cancel = self.cancel_reservation(&reservation.id).await.err();
                 Err(ReservationError::Work { error, cancel })
             }
-            Ok(Spent { credits: 0.0, value }) => match self.cancel_reservation(&reservation.id).await {
+            Ok(Spent { credits, value }) if credits.is_zero() => match self.cancel_reservation(&reservation.id).await {
                 Ok(_) => Ok(Settled { value, reservation, confirmation: None }),
                 Err(error) => {
                     Err(ReservationError::Confirm { error, value, reservation_id: reservation.id, cancel: None })

@@ -8,9 +8,11 @@ use crate::account_ref::{AccountQuery, AccountRef};
 use crate::amount::{Amount, InvalidAmount};
 use crate::client::CreditsClient;
 use crate::error::{ApiError, Error, Result};
+use crate::money::Credits;
 use crate::open_enum::ReservationStatus;
 use crate::types;
 use crate::validate::{self, MetadataArg};
+use serde::Deserialize as _;
 
 /// A hold on credits: [`CreateReservation::new`] with the account and amount, then the
 /// optional setters.
@@ -247,10 +249,11 @@ impl CreditsClient {
 pub(crate) fn landed_confirmation(
     error: &ApiError,
     reservation_id: &str,
-    actual: f64,
+    actual: Credits,
 ) -> Option<types::ConfirmReservationResponse> {
     let details = landed(error, "confirmed")?;
-    if details.get("actualAmount").and_then(|a| a.as_f64()) != Some(actual) {
+    let landed_amount = Credits::deserialize(details.get("actualAmount")?).ok()?;
+    if landed_amount != actual {
         return None;
     }
     Some(types::ConfirmReservationResponse {

@@ -258,7 +258,8 @@ impl ClientHooks<Transport> for Client {
             status = tracing::field::Empty,
         );
         let retry_safe = crate::operations::find(info.operation_id).is_some_and(|op| op.retry_safe);
-        let (result, observed) = send_with_retries(self.client(), self.inner(), request, retry_safe).instrument(span).await;
+        let (result, observed) =
+            send_with_retries(self.client(), self.inner(), request, retry_safe).instrument(span).await;
         let _ = CALL.try_with(|c| c.observed.set(observed));
         result
     }

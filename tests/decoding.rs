@@ -160,3 +160,31 @@ proptest! {
         }
     }
 }
+
+/// Balances decode to the exact decimal the server wrote: no float in between.
+#[tokio::test]
+async fn balances_decode_exactly_whatever_digits_the_server_writes() {
+    use support::hostile::{Hostile, Reply};
+    let bodies = [
+        // 17 significant digits: a float would read 1.612.
+        (
+            r#"{"accountId":"a","balance":1.6119999999999999,"reserved":0,"available":1.6119999999999999}"#,
+            "1.6119999999999999",
+        ),
+        // 2^53 + 1: a float would read 2^53.
+        (
+            r#"{"accountId":"a","balance":9007199254740993,"reserved":0,"available":9007199254740993}"#,
+            "9007199254740993",
+        ),
+        (r#"{"accountId":"a","balance":0.30,"reserved":0.1,"available":0.2}"#, "0.2"),
+        // A number sent as a string is read too.
+        (r#"{"accountId":"a","balance":"12.5","reserved":"0","available":"12.5"}"#, "12.5"),
+    ];
+    for (body, available) in bodies {
+        let server = Hostile::always(Reply::json(200, body)).await;
+        let client = CreditsClient::builder().api_key("sk_test_1").base_url(server.url()).build().unwrap();
+        let balance = client.get_balance(AccountRef::external("user_1")).await.unwrap();
+        assert_eq!(balance.available.to_string(), available, "{body}");
+        assert_eq!(balance.balance - balance.reserved, balance.available, "{body}: exact arithmetic");
+    }
+}

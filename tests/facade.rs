@@ -6,14 +6,19 @@ use std::time::Duration;
 
 use credits_sdk::{
     AccountRef, AddCredits, AssignPlan, CostQuery, CreateAccount, CreatePlan, CreateReservation, CreateTransaction,
-    CreditsClient, DeductCredits, Error, ListReservations, ModelFilter, PlanInterval, RecordUsage, ReservationError,
-    ReservationStatus, Spent, TransactionQuery, TransactionType, UsageContext, UsageQuery,
+    Credits, CreditsClient, DeductCredits, Error, ListReservations, ModelFilter, PlanInterval, RecordUsage,
+    ReservationError, ReservationStatus, Spent, TransactionQuery, TransactionType, UsageContext, UsageQuery,
 };
 use futures::TryStreamExt;
 use serde_json::json;
 use support::{funded_account, sandbox};
 
-async fn available(client: &CreditsClient, account: &AccountRef) -> (f64, f64, f64) {
+/// Three exact amounts, to compare with `available`.
+fn credits3(balance: i64, reserved: i64, available: i64) -> (Credits, Credits, Credits) {
+    (balance.into(), reserved.into(), available.into())
+}
+
+async fn available(client: &CreditsClient, account: &AccountRef) -> (Credits, Credits, Credits) {
     let balance = client.get_balance(account).await.unwrap();
     assert_eq!(balance.available, balance.balance - balance.reserved, "available = balance - reserved");
     (balance.balance, balance.reserved, balance.available)
@@ -35,7 +40,7 @@ async fn an_account_is_created_and_found_by_either_id() {
         .unwrap()
         .account;
     assert!(created.id.starts_with("acc_"), "{}", created.id);
-    assert_eq!(created.balance, 0.0);
+    assert_eq!(created.balance, 0);
 
     let by_id = client.get_account(AccountRef::id(&created.id)).await.unwrap();
     let by_external = client.get_account(AccountRef::external("user_456")).await.unwrap();
@@ -44,7 +49,7 @@ async fn an_account_is_created_and_found_by_either_id() {
 
     let listed = client.list_accounts().await.unwrap().accounts;
     assert_eq!(listed.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), [created.id.as_str()]);
-    assert_eq!(available(&client, &AccountRef::external("user_456")).await, (0.0, 0.0, 0.0));
+    assert_eq!(available(&client, &AccountRef::external("user_456")).await, credits3(0, 0, 0));
 }
 
 #[tokio::test]
@@ -84,14 +89,20 @@ async fn adding_and_deducting_move_the_balance_and_write_the_ledger() {
         )
         .await
         .unwrap();
-    assert_eq!((added.balance, added.added), (1000.0, Some(1000.0)));
+    assert_eq!((added.balance, added.added), (Credits::from(1000), Some(Credits::from(1000))));
     let deducted = client.deduct_credits(DeductCredits::new(&account, 50).description("API usage")).await.unwrap();
-    assert_eq!(deducted.balance, 950.0);
-    assert_eq!(available(&client, &account).await, (950.0, 0.0, 950.0));
+    assert_eq!(deducted.balance, 950);
+    assert_eq!(available(&client, &account).await, credits3(950, 0, 950));
 
     let page = client.list_transactions(TransactionQuery::new().account(&account)).await.unwrap();
     let kinds: Vec<_> = page.items.iter().map(|t| (t.type_.clone(), t.amount, t.balance_after)).collect();
-    assert_eq!(kinds, [(TransactionType::Debit, 50.0, Some(950.0)), (TransactionType::Credit, 1000.0, Some(1000.0))]);
+    assert_eq!(
+        kinds,
+        [
+            (TransactionType::Debit, Credits::from(50), Some(Credits::from(950))),
+            (TransactionType::Credit, Credits::from(1000), Some(Credits::from(1000)))
+        ]
+    );
 }
 
 #[tokio::test]
@@ -102,7 +113,7 @@ async fn deducting_more_than_available_is_refused_and_changes_nothing() {
     let error = client.deduct_credits(DeductCredits::new(&account, 30)).await.unwrap_err();
     assert_eq!(error.code(), Some("insufficient_credits"));
     assert_eq!(error.status().map(|s| s.as_u16()), Some(402));
-    assert_eq!(available(&client, &account).await, (100.0, 80.0, 20.0));
+    assert_eq!(available(&client, &account).await, credits3(100, 80, 20));
 }
 
 // ----- reservations --------------------------------------------------------------------------
@@ -118,16 +129,16 @@ async fn confirm_charges_the_actual_amount_and_releases_the_rest() {
         .reservation;
     assert_eq!(reservation.status, ReservationStatus::Pending);
     assert_eq!(reservation.metadata.as_ref().and_then(|m| m.get("model")), Some(&json!("gpt-4o")));
-    assert_eq!(available(&client, &account).await, (1000.0, 500.0, 500.0));
+    assert_eq!(available(&client, &account).await, credits3(1000, 500, 500));
 
     let confirmed = client.confirm_reservation(&reservation.id, 420).await.unwrap();
     assert!(confirmed.transaction_id.starts_with("txn_"));
     assert_eq!(confirmed.account_id.as_deref(), account.account_id());
-    assert_eq!(available(&client, &account).await, (580.0, 0.0, 580.0), "balance before minus the actual amount");
+    assert_eq!(available(&client, &account).await, credits3(580, 0, 580), "balance before minus the actual amount");
 
     let again = client.confirm_reservation(&reservation.id, 420).await.unwrap_err();
     assert_eq!(again.code(), Some("reservation_not_pending"));
-    assert_eq!(available(&client, &account).await, (580.0, 0.0, 580.0), "a second confirm charges nothing");
+    assert_eq!(available(&client, &account).await, credits3(580, 0, 580), "a second confirm charges nothing");
 }
 
 #[tokio::test]
@@ -137,7 +148,7 @@ async fn cancel_releases_everything_and_list_shows_the_states() {
     let kept = client.create_reservation(CreateReservation::new(&account, 100)).await.unwrap().reservation;
     let dropped = client.create_reservation(CreateReservation::new(&account, 200)).await.unwrap().reservation;
     client.cancel_reservation(&dropped.id).await.unwrap();
-    assert_eq!(available(&client, &account).await, (1000.0, 100.0, 900.0));
+    assert_eq!(available(&client, &account).await, credits3(1000, 100, 900));
 
     let all = client.list_reservations(&account).await.unwrap().reservations;
     assert_eq!(all.len(), 2);
@@ -155,7 +166,7 @@ async fn reserving_more_than_available_is_refused() {
     let account = funded_account(&client, 100).await;
     let error = client.create_reservation(CreateReservation::new(&account, 101)).await.unwrap_err();
     assert_eq!(error.code(), Some("insufficient_credits"));
-    assert_eq!(available(&client, &account).await, (100.0, 0.0, 100.0));
+    assert_eq!(available(&client, &account).await, credits3(100, 0, 100));
 }
 
 // ----- the reservation guard -----------------------------------------------------------------
@@ -166,14 +177,14 @@ async fn with_reservation_confirms_what_the_work_spent() {
     let account = funded_account(&client, 1000).await;
     let settled = client
         .with_reservation(CreateReservation::new(&account, 500), |reservation| async move {
-            assert_eq!(reservation.amount, 500.0);
+            assert_eq!(reservation.amount, 500);
             Ok::<_, std::io::Error>(Spent::new(120, "answer"))
         })
         .await
         .unwrap();
     assert_eq!(settled.value, "answer");
     assert!(settled.confirmation.is_some());
-    assert_eq!(available(&client, &account).await, (880.0, 0.0, 880.0));
+    assert_eq!(available(&client, &account).await, credits3(880, 0, 880));
 }
 
 #[tokio::test]
@@ -189,7 +200,7 @@ async fn with_reservation_cancels_when_the_work_fails() {
         Err(ReservationError::Work { error, cancel: None }) => assert_eq!(error.to_string(), "the LLM timed out"),
         other => panic!("expected a cancelled work error, got {other:?}"),
     }
-    assert_eq!(available(&client, &account).await, (1000.0, 0.0, 1000.0), "nothing held, nothing charged");
+    assert_eq!(available(&client, &account).await, credits3(1000, 0, 1000), "nothing held, nothing charged");
 }
 
 #[tokio::test]
@@ -203,7 +214,7 @@ async fn with_reservation_cancels_when_nothing_was_spent() {
         .await
         .unwrap();
     assert!(settled.confirmation.is_none());
-    assert_eq!(available(&client, &account).await, (1000.0, 0.0, 1000.0));
+    assert_eq!(available(&client, &account).await, credits3(1000, 0, 1000));
 }
 
 #[tokio::test]
@@ -221,10 +232,10 @@ async fn with_reservation_does_not_run_the_work_without_credits() {
     assert!(!ran);
 }
 
-async fn wait_until_released(client: &CreditsClient, account: &AccountRef) -> (f64, f64, f64) {
+async fn wait_until_released(client: &CreditsClient, account: &AccountRef) -> (Credits, Credits, Credits) {
     for _ in 0..500 {
         let state = available(client, account).await;
-        if state.1 == 0.0 {
+        if state.1.is_zero() {
             return state;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -247,7 +258,7 @@ async fn with_reservation_cancels_when_the_caller_gives_up() {
         _ = slow => panic!("the work cannot finish"),
         _ = work_started => {}
     }
-    assert_eq!(wait_until_released(&client, &account).await, (1000.0, 0.0, 1000.0));
+    assert_eq!(wait_until_released(&client, &account).await, credits3(1000, 0, 1000));
 }
 
 #[tokio::test]
@@ -263,7 +274,7 @@ async fn with_reservation_charges_nothing_when_the_work_overspends() {
         Err(ReservationError::Confirm { error: Error::InvalidInput(_), value: "v", cancel: None, .. }) => {}
         other => panic!("expected an overspend refusal, got {other:?}"),
     }
-    assert_eq!(available(&client, &account).await, (1000.0, 0.0, 1000.0));
+    assert_eq!(available(&client, &account).await, credits3(1000, 0, 1000));
 }
 
 #[tokio::test]
@@ -283,7 +294,7 @@ async fn with_reservation_cancels_when_the_work_panics() {
             .await
     });
     assert!(task.await.unwrap_err().is_panic());
-    assert_eq!(wait_until_released(&client, &account).await, (1000.0, 0.0, 1000.0));
+    assert_eq!(wait_until_released(&client, &account).await, credits3(1000, 0, 1000));
 }
 
 // ----- plans ---------------------------------------------------------------------------------
@@ -295,15 +306,15 @@ async fn an_immediate_plan_assignment_grants_its_credits_and_shows_in_the_histor
     let starter = client.create_plan(CreatePlan::new("Starter", 100, PlanInterval::Month)).await.unwrap().plan;
     let pro =
         client.create_plan(CreatePlan::new("Pro", 10_000, PlanInterval::Month).accumulate(true)).await.unwrap().plan;
-    assert_eq!(pro.credits, Some(10_000.0));
+    assert_eq!(pro.credits, Some(Credits::from(10_000)));
     let listed = client.list_plans().await.unwrap().plans;
     assert_eq!(listed.len(), 2);
 
     client.assign_plan_to_account(AssignPlan::new(&account, &starter.id)).await.unwrap();
-    assert_eq!(available(&client, &account).await.0, 0.0, "next_period grants nothing now");
+    assert_eq!(available(&client, &account).await.0, 0, "next_period grants nothing now");
     let assigned = client.assign_plan_to_account(AssignPlan::new(&account, &pro.id).immediate()).await.unwrap();
     assert_eq!(assigned.account_plan.plan_id, pro.id);
-    assert_eq!(available(&client, &account).await.0, 10_000.0);
+    assert_eq!(available(&client, &account).await.0, 10_000);
 
     let history = client.get_account_plans(&account).await.unwrap().plans;
     let active: Vec<_> = history.iter().filter(|p| p.active).map(|p| p.plan_id.as_str()).collect();
@@ -320,7 +331,7 @@ async fn an_archived_plan_cannot_be_assigned() {
     assert_eq!(archived.is_active, Some(false));
     let error = client.assign_plan_to_account(AssignPlan::new(&account, &plan.id).immediate()).await.unwrap_err();
     assert_eq!(error.code(), Some("plan_archived"));
-    assert_eq!(available(&client, &account).await.0, 0.0);
+    assert_eq!(available(&client, &account).await.0, 0);
 }
 
 // ----- transactions --------------------------------------------------------------------------
@@ -379,8 +390,8 @@ async fn a_manual_debit_moves_the_balance_down() {
         .await
         .unwrap()
         .transaction;
-    assert_eq!((debit.type_, debit.balance_after), (TransactionType::Debit, Some(380.0)));
-    assert_eq!(available(&client, &account).await.0, 380.0);
+    assert_eq!((debit.type_, debit.balance_after), (TransactionType::Debit, Some(Credits::from(380))));
+    assert_eq!(available(&client, &account).await.0, 380);
 }
 
 // ----- usage ---------------------------------------------------------------------------------
@@ -418,7 +429,7 @@ async fn usage_is_recorded_listed_and_summarised() {
     let customers = client.get_usage_summary(UsageContext::Customer).await.unwrap();
     assert_eq!(customers.total_cost_usd, Some(estimate.estimated_cost_usd));
     assert_eq!(customers.by_model["gpt-4o"].count, Some(1));
-    assert_eq!(available(&client, &account).await.0, 958.0, "recording usage moves no credits");
+    assert_eq!(available(&client, &account).await.0, 958, "recording usage moves no credits");
 }
 
 #[tokio::test]
@@ -447,7 +458,7 @@ async fn models_are_listed_filtered_fetched_and_priced() {
     let estimate =
         client.calculate_cost(CostQuery::new("gpt-4o").tokens(5000, 1000).cached_tokens(2000)).await.unwrap();
     assert!(
-        (estimate.estimated_cost_usd - 0.0175).abs() < 1e-12,
+        estimate.estimated_cost_usd == "0.0175".parse::<credits_sdk::Usd>().unwrap(),
         "the documented example: {}",
         estimate.estimated_cost_usd
     );

@@ -36,7 +36,7 @@ async fn a_transaction_of_a_new_type_decodes_and_round_trips() {
     let page = capture.client().list_transactions().send().await.unwrap().into_inner();
     let transaction = &page.items[0];
     assert_eq!(transaction.type_, TransactionType::Unknown("plan_grant".into()));
-    assert_eq!(transaction.balance_after, Some(10000.5));
+    assert_eq!(transaction.balance_after, Some("10000.5".parse().unwrap()));
     let back = serde_json::to_value(transaction).unwrap();
     assert_eq!(back["type"], "plan_grant", "an unknown value is sent back unchanged");
 }

@@ -121,12 +121,8 @@ async fn a_success_body_beyond_the_limit_is_a_typed_error_with_its_status() {
     ];
     for (name, reply) in bodies {
         let server = Hostile::always(reply).await;
-        let client = CreditsClient::builder()
-            .api_key(KEY)
-            .base_url(server.url())
-            .max_response_bytes(64 * 1024)
-            .build()
-            .unwrap();
+        let client =
+            CreditsClient::builder().api_key(KEY).base_url(server.url()).max_response_bytes(64 * 1024).build().unwrap();
         let outcome = client.get_balance(AccountRef::external("user_1")).await;
         match outcome {
             Err(Error::ResponseTooLarge { status, limit }) => {
@@ -144,7 +140,7 @@ async fn the_limit_is_exact_and_applies_to_the_builders_too() {
     let (fits, over) = (padded(1024), padded(1025));
     let server = Hostile::start(move |n, _| Reply::json(200, if n == 0 { &fits } else { &over })).await;
     let client = CreditsClient::builder().api_key(KEY).base_url(server.url()).max_response_bytes(1024).build().unwrap();
-    assert_eq!(client.get_balance(AccountRef::external("u")).await.expect("1024 bytes fit").available, 100.0);
+    assert_eq!(client.get_balance(AccountRef::external("u")).await.expect("1024 bytes fit").available, 100);
     assert!(matches!(client.get_balance(AccountRef::external("u")).await, Err(Error::ResponseTooLarge { .. })));
 
     let builders = Client::new_with_client(
@@ -238,7 +234,7 @@ async fn a_safe_call_whose_body_stalls_is_retried_and_an_unsafe_one_is_not() {
         .build()
         .unwrap();
     let balance = client.get_balance(AccountRef::external("user_1")).await.expect("the retry gets the whole body");
-    assert_eq!(balance.available, 100.0);
+    assert_eq!(balance.available, 100);
     assert_eq!(server.received().len(), 2);
 
     let server = Hostile::always(half_a_body()).await;

@@ -9,7 +9,8 @@ use support::hostile::{Hostile, Reply};
 
 #[tokio::test]
 async fn a_loopback_base_url_bypasses_every_proxy_variable() {
-    let proxy = Hostile::always(Reply::json(200, r#"{"accountId":"acc_proxy","balance":1,"reserved":0,"available":1}"#)).await;
+    let proxy =
+        Hostile::always(Reply::json(200, r#"{"accountId":"acc_proxy","balance":1,"reserved":0,"available":1}"#)).await;
     for name in ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"] {
         // SAFETY: this test binary runs this one test; no other thread reads the environment yet.
         unsafe { std::env::set_var(name, proxy.url()) };

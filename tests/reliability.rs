@@ -11,8 +11,8 @@ use credits_sandbox::{Fault, Sandbox};
 use credits_sdk::api::Client;
 use credits_sdk::transport::Transport;
 use credits_sdk::{
-    AccountRef, AddCredits, ApiKey, CreateReservation, CreateTransaction, CreditsClient, DeductCredits, Error,
-    RetryPolicy, TransactionQuery, TransactionType,
+    AccountRef, AddCredits, ApiKey, CreateReservation, CreateTransaction, Credits, CreditsClient, DeductCredits, Error,
+    ReservationError, RetryPolicy, Spent, TransactionQuery, TransactionType,
 };
 use futures::TryStreamExt;
 use serde_json::json;
@@ -35,7 +35,7 @@ async fn a_read_survives_503s_within_the_retry_budget() {
     let before = sandbox.request_count();
     sandbox.faults().fail_next(2, Fault::unavailable("0"));
     let balance = client.get_balance(&account).await.unwrap();
-    assert_eq!(balance.available, 100.0);
+    assert_eq!(balance.available, 100);
     assert_eq!(sandbox.request_count() - before, 3, "two 503s, then the answer");
 }
 
@@ -69,7 +69,7 @@ async fn a_read_survives_a_dropped_connection_and_a_delay_past_the_timeout() {
     sandbox.faults().fail_next(1, drop_connection(false));
     sandbox.faults().fail_next(1, Fault::Delay(Duration::from_secs(4)));
     let before = sandbox.request_count();
-    assert_eq!(client.get_balance(&account).await.unwrap().balance, 100.0);
+    assert_eq!(client.get_balance(&account).await.unwrap().balance, 100);
     assert!(sandbox.request_count() - before >= 3, "a dropped connection, a timeout, then the answer");
 }
 
@@ -134,7 +134,7 @@ async fn a_connection_refused_is_a_retryable_transport_error() {
 
 // ----- unsafe writes are never repeated once they may have landed ----------------------------
 
-async fn credits_of(client: &CreditsClient, account: &AccountRef) -> Vec<f64> {
+async fn credits_of(client: &CreditsClient, account: &AccountRef) -> Vec<Credits> {
     let query = TransactionQuery::new().account(account).limit(100);
     let all: Vec<_> = client.stream_transactions(query).try_collect().await.unwrap();
     all.iter().filter(|t| t.type_ == TransactionType::Credit).map(|t| t.amount).collect()
@@ -159,8 +159,12 @@ async fn a_grant_whose_connection_dropped_after_the_write_is_applied_once() {
     sandbox.faults().fail_next(1, drop_connection(true));
     let error = client.add_credits(AddCredits::new(&account, 10)).await.unwrap_err();
     assert!(matches!(error, Error::Transport(_)), "{error:?}");
-    assert_eq!(credits_of(&client, &account).await, [10.0], "applied by the server, not repeated by the client");
-    assert_eq!(client.get_balance(&account).await.unwrap().balance, 10.0);
+    assert_eq!(
+        credits_of(&client, &account).await,
+        [Credits::from(10)],
+        "applied by the server, not repeated by the client"
+    );
+    assert_eq!(client.get_balance(&account).await.unwrap().balance, 10);
 }
 
 #[tokio::test]
@@ -169,7 +173,7 @@ async fn a_grant_is_retried_after_a_429() {
     let account = funded_account(&client, 0).await;
     sandbox.faults().fail_next(1, Fault::rate_limited("0"));
     client.add_credits(AddCredits::new(&account, 10)).await.unwrap();
-    assert_eq!(credits_of(&client, &account).await, [10.0]);
+    assert_eq!(credits_of(&client, &account).await, [Credits::from(10)]);
 }
 
 #[tokio::test]
@@ -206,7 +210,7 @@ async fn a_confirm_whose_answer_was_lost_is_recognised_on_retry_and_charges_once
             ledger.iter().filter(|t| t.type_ == TransactionType::Debit).map(|t| t.id.as_str()).collect();
         assert_eq!(debits, [confirmed.transaction_id.as_str()], "{lost:?}: the transaction the server wrote");
         let balance = client.get_balance(&account).await.unwrap();
-        assert_eq!((balance.balance, balance.reserved), (940.0, 0.0), "{lost:?}");
+        assert_eq!((balance.balance, balance.reserved), (Credits::from(940), Credits::ZERO), "{lost:?}");
         // A genuine second confirm is still refused.
         assert_eq!(
             client.confirm_reservation(&reservation.id, 60).await.unwrap_err().code(),
@@ -222,7 +226,7 @@ async fn a_cancel_whose_answer_was_lost_is_recognised_on_retry() {
     let reservation = client.create_reservation(CreateReservation::new(&account, 100)).await.unwrap().reservation;
     sandbox.faults().fail_next(1, Fault::Status { status: 503, retry_after: None, after_write: true });
     client.cancel_reservation(&reservation.id).await.unwrap();
-    assert_eq!(client.get_balance(&account).await.unwrap().reserved, 0.0);
+    assert_eq!(client.get_balance(&account).await.unwrap().reserved, 0);
     assert_eq!(client.cancel_reservation(&reservation.id).await.unwrap_err().code(), Some("reservation_not_pending"));
 }
 
@@ -234,7 +238,7 @@ async fn a_confirm_is_retried_after_a_503_and_charges_once() {
     sandbox.faults().fail_next(1, Fault::unavailable("0"));
     client.confirm_reservation(&reservation.id, 60).await.unwrap();
     let balance = client.get_balance(&account).await.unwrap();
-    assert_eq!((balance.balance, balance.reserved), (940.0, 0.0));
+    assert_eq!((balance.balance, balance.reserved), (Credits::from(940), Credits::ZERO));
 }
 
 // ----- the generated builders get the same pipeline ------------------------------------------
@@ -250,14 +254,14 @@ async fn the_generated_builders_retry_reads_and_not_unsafe_writes() {
     sandbox.faults().fail_next(2, status(503));
     let before = sandbox.request_count();
     let balance = client.get_balance().account_id(account_id.clone()).send().await.unwrap();
-    assert_eq!(balance.available, 100.0);
+    assert_eq!(balance.available, 100);
     assert_eq!(sandbox.request_count() - before, 3, "retried like the facade");
 
     sandbox.faults().fail_next(1, status(503));
     let amount = credits_sdk::Amount::try_from(10).unwrap();
     let result = client.add_credits().body_map(|b| b.account_id(Some(account_id.clone())).amount(amount)).send().await;
     assert_eq!(result.unwrap_err().status().map(|s| s.as_u16()), Some(503));
-    assert_eq!(facade.get_balance(&account).await.unwrap().balance, 100.0, "not granted, not retried");
+    assert_eq!(facade.get_balance(&account).await.unwrap().balance, 100, "not granted, not retried");
 }
 
 // ----- the soak ------------------------------------------------------------------------------
@@ -331,7 +335,7 @@ async fn a_soak_of_mixed_writes_under_faults_never_applies_a_write_twice() {
     let ledger: Vec<_> =
         client.stream_transactions(TransactionQuery::new().account(&account).limit(100)).try_collect().await.unwrap();
     let mut applied: HashMap<u64, usize> = HashMap::new();
-    let mut balance = 0.0;
+    let mut balance = Credits::ZERO;
     for transaction in &ledger {
         balance += if transaction.type_ == TransactionType::Credit { transaction.amount } else { -transaction.amount };
         if let Some(n) = transaction.metadata.as_ref().and_then(|m| m.get("soak")).and_then(|v| v.as_u64()) {
@@ -351,14 +355,146 @@ async fn a_soak_of_mixed_writes_under_faults_never_applies_a_write_twice() {
     assert!(failed > 0 && failed < 400, "about 10% of writes face a fault, some are retried: {failed} failed");
 
     let server = client.get_balance(&account).await.unwrap();
-    assert!(
-        (server.balance - balance).abs() < 1e-6,
-        "the balance is the sum of the ledger: {} vs {balance}",
-        server.balance
-    );
+    assert!(server.balance == balance, "the balance is the sum of the ledger: {} vs {balance}", server.balance);
     eprintln!(
         "soak: {WRITES} writes, {} succeeded, {failed} failed ({applied_failures} of them landed before failing), {} faults",
         succeeded.len(),
         sandbox.faults().injected()
     );
+}
+
+// ----- the reservation guard under faults ----------------------------------------------------
+
+#[tokio::test]
+async fn the_guard_reports_success_for_a_confirm_that_landed_before_its_retries_failed() {
+    let (sandbox, client) = sandbox().await;
+    let account = funded_account(&client, 1000).await;
+    let confirm_attempts = [
+        Fault::Status { status: 503, retry_after: None, after_write: true }, // lands, answer lost
+        status(503),
+        status(500),
+    ];
+    let faults = sandbox.faults();
+    let settled = client
+        .with_reservation(CreateReservation::new(&account, 100), |_| async move {
+            for fault in confirm_attempts {
+                faults.fail_next(1, fault);
+            }
+            Ok::<_, std::io::Error>(Spent::new(60, "answer"))
+        })
+        .await
+        .unwrap_or_else(|e| panic!("the confirm landed, so the guard succeeds: {e}"));
+    let confirmation = settled.confirmation.expect("confirmed");
+    assert!(confirmation.transaction_id.starts_with("txn_"));
+    let balance = client.get_balance(&account).await.unwrap();
+    assert_eq!((balance.balance, balance.reserved), (Credits::from(940), Credits::ZERO), "charged once, nothing held");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_soak_of_guarded_reservations_under_faults_never_misreports_a_charge() {
+    const CALLS: u64 = 2_000;
+    const TASKS: u64 = 16;
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = client_with_timeout(&sandbox, Duration::from_secs(5));
+    let account = funded_account(&client, 10_000_000).await;
+    sandbox.faults().set_random(
+        0.20,
+        vec![
+            status(503),
+            status(500),
+            Fault::Status { status: 500, retry_after: None, after_write: true },
+            Fault::Status { status: 503, retry_after: None, after_write: true },
+            drop_connection(false),
+            drop_connection(true),
+            Fault::Delay(Duration::from_millis(3)),
+        ],
+        11,
+    );
+
+    let next = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..TASKS {
+        let (client, account, next) = (client.clone(), account.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut seen = Vec::new();
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= CALLS {
+                    return seen;
+                }
+                let spent = 1 + (n % 7) as u32;
+                let request = CreateReservation::new(&account, 10).metadata(json!({ "guard": n }));
+                let outcome = client
+                    .with_reservation(request, |_| async move { Ok::<_, std::io::Error>(Spent::new(spent, n)) })
+                    .await;
+                let seen_as = match outcome {
+                    Ok(settled) => {
+                        assert!(settled.confirmation.is_some());
+                        Guarded::Charged(spent)
+                    }
+                    Err(ReservationError::Reserve(_)) => Guarded::NotReserved,
+                    Err(ReservationError::Confirm { cancel: None, .. }) => Guarded::Refused,
+                    Err(ReservationError::Confirm { cancel: Some(_), .. }) => Guarded::Unknown,
+                    Err(ReservationError::Work { .. }) => unreachable!("the work never fails"),
+                };
+                seen.push((n, seen_as));
+            }
+        }));
+    }
+    let mut seen = HashMap::new();
+    for task in tasks {
+        seen.extend(task.await.unwrap());
+    }
+    sandbox.faults().clear();
+    assert!(sandbox.faults().injected() > 300, "faults were injected: {}", sandbox.faults().injected());
+
+    let ledger: Vec<_> =
+        client.stream_transactions(TransactionQuery::new().account(&account).limit(100)).try_collect().await.unwrap();
+    let mut charged: HashMap<u64, Vec<Credits>> = HashMap::new();
+    let mut balance = Credits::ZERO;
+    for transaction in &ledger {
+        balance += if transaction.type_ == TransactionType::Credit { transaction.amount } else { -transaction.amount };
+        if let Some(n) = transaction.metadata.as_ref().and_then(|m| m.get("guard")).and_then(|v| v.as_u64()) {
+            charged.entry(n).or_default().push(transaction.amount);
+        }
+    }
+    let twice: Vec<_> = charged.iter().filter(|(_, charges)| charges.len() > 1).collect();
+    assert!(twice.is_empty(), "reservations charged twice: {twice:?}");
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for (n, seen_as) in &seen {
+        let charge = charged.get(n).map(|c| c[0]);
+        match seen_as {
+            Guarded::Charged(spent) => assert_eq!(charge, Some(Credits::from(*spent)), "call {n} reported charged"),
+            Guarded::NotReserved | Guarded::Refused => {
+                assert_eq!(charge, None, "call {n} reported {seen_as:?} but was charged")
+            }
+            Guarded::Unknown => {}
+        }
+        *counts.entry(seen_as.name()).or_default() += 1;
+    }
+    assert_eq!(seen.len() as u64, CALLS);
+    assert_eq!(counts.get("unknown").copied().unwrap_or(0), 0, "no outcome left unknown: {counts:?}");
+    let server = client.get_balance(&account).await.unwrap();
+    assert!(server.balance == balance, "the balance is the sum of the ledger");
+    eprintln!("guard soak: {CALLS} guarded calls, {counts:?}, {} faults", sandbox.faults().injected());
+}
+
+/// What one guarded call reported.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Guarded {
+    Charged(u32),
+    NotReserved,
+    Refused,
+    Unknown,
+}
+
+impl Guarded {
+    fn name(&self) -> &'static str {
+        match self {
+            Guarded::Charged(_) => "charged",
+            Guarded::NotReserved => "not reserved",
+            Guarded::Refused => "refused",
+            Guarded::Unknown => "unknown",
+        }
+    }
 }

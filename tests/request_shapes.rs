@@ -4,10 +4,12 @@
 
 mod support;
 
+use credits_sdk::Credits;
 use credits_sdk::open_enum::{PlanStartMode, ReservationStatus, TransactionType, UsageContext, UsageType};
 use credits_sdk::types;
 use serde_json::json;
 use support::capture::{Capture, Captured, TEST_KEY};
+use support::usd;
 
 /// Checks what every request must carry, and returns its query as sorted `key=value` pairs.
 fn assert_sent(request: &Captured, method: &str, path: &str) -> Vec<String> {
@@ -70,7 +72,7 @@ async fn list_accounts_reads_accounts_without_a_success_field() {
 
     assert_eq!(assert_sent(&capture.take_one(), "GET", "/v1/accounts"), Vec::<String>::new());
     assert_eq!(listed.accounts.len(), 1);
-    assert_eq!(listed.accounts[0].balance, 500.0);
+    assert_eq!(listed.accounts[0].balance, 500);
 }
 
 #[tokio::test]
@@ -97,7 +99,10 @@ async fn get_balance_accepts_either_id_and_reads_reserved_and_available() {
     );
     let balance = capture.client().get_balance().external_id("user_123").send().await.unwrap().into_inner();
     assert_eq!(assert_sent(&capture.take_one(), "GET", "/v1/accounts/balance"), ["externalId=user_123"]);
-    assert_eq!((balance.balance, balance.reserved, balance.available), (1000.0, 150.0, 850.0));
+    assert_eq!(
+        (balance.balance, balance.reserved, balance.available),
+        (Credits::from(1000), Credits::from(150), Credits::from(850))
+    );
 
     capture.client().get_balance().account_id("acc_123").send().await.unwrap();
     assert_eq!(assert_sent(&capture.take_one(), "GET", "/v1/accounts/balance"), ["accountId=acc_123"]);
@@ -116,7 +121,7 @@ async fn get_account_plans_reads_assignments_with_a_null_expiry() {
     assert_eq!(assert_sent(&capture.take_one(), "GET", "/v1/accounts/plans"), ["accountId=acc_123"]);
     assert!(plans.plans[0].active);
     assert_eq!(plans.plans[0].expires_at, None);
-    assert_eq!(plans.plans[0].plan.as_ref().and_then(|p| p.credits), Some(10000.0));
+    assert_eq!(plans.plans[0].plan.as_ref().and_then(|p| p.credits), Some(Credits::from(10000)));
 }
 
 // ----- credits -------------------------------------------------------------------------------
@@ -154,7 +159,7 @@ async fn add_credits_sends_whole_amounts_as_integers() {
         json!({"accountId": "acc_123", "amount": 500, "description": "Credit purchase", "paymentMethod": "stripe",
                "metadata": {"paymentId": "pay_123"}})
     );
-    assert_eq!((added.balance, added.added), (1500.0, Some(500.0)));
+    assert_eq!((added.balance, added.added), (Credits::from(1500), Some(Credits::from(500))));
 }
 
 #[tokio::test]
@@ -176,7 +181,7 @@ async fn deduct_credits_posts_the_sdk_guide_body() {
     let request = capture.take_one();
     assert_sent(&request, "POST", "/v1/accounts/credits/deduct");
     assert_eq!(request.json(), json!({"externalId": "user_456", "amount": 50, "description": "API usage"}));
-    assert_eq!(deducted.balance, 950.0);
+    assert_eq!(deducted.balance, 950);
 }
 
 // ----- plans ---------------------------------------------------------------------------------
@@ -201,7 +206,7 @@ async fn create_plan_sends_amount_and_interval_and_reads_credits() {
     let request = capture.take_one();
     assert_sent(&request, "POST", "/v1/plans/create");
     assert_eq!(request.json(), json!({"name": "Pro", "amount": 10000, "interval": "month", "accumulate": true}));
-    assert_eq!(created.plan.credits, Some(10000.0));
+    assert_eq!(created.plan.credits, Some(Credits::from(10000)));
     assert_eq!(created.plan.is_active, Some(true));
 }
 
@@ -215,7 +220,7 @@ async fn list_plans_reads_the_documented_plan_fields() {
     );
     let plans = capture.client().list_plans().send().await.unwrap().into_inner();
     assert_sent(&capture.take_one(), "GET", "/v1/plans");
-    assert_eq!(plans.plans[0].price, Some(49.99));
+    assert_eq!(plans.plans[0].price, Some(usd("49.99")));
     assert_eq!(plans.plans[0].billing_period.as_deref(), Some("monthly"));
 }
 
@@ -282,7 +287,7 @@ async fn list_transactions_sends_limit_and_offset_and_reads_the_page() {
         ["accountId=acc_123", "include=reservation%2Cusage", "limit=50", "offset=0"]
     );
     assert_eq!(page.items[0].type_, TransactionType::Debit);
-    assert_eq!(page.items[0].balance_after, Some(450.0));
+    assert_eq!(page.items[0].balance_after, Some(Credits::from(450)));
     assert!(!page.pagination.has_more);
     assert_eq!(page.pagination.total_count, 1);
 }
@@ -328,7 +333,7 @@ async fn create_transaction_posts_the_documented_refund() {
         json!({"accountId": "acc_123", "amount": 100, "type": "credit", "description": "Manual adjustment - refund",
                "metadata": {"reason": "customer_request", "refundId": "ref_123"}})
     );
-    assert_eq!(created.transaction.balance_after, Some(550.0));
+    assert_eq!(created.transaction.balance_after, Some(Credits::from(550)));
 }
 
 // ----- usage ---------------------------------------------------------------------------------
@@ -361,7 +366,7 @@ async fn record_usage_posts_the_documented_customer_record() {
         json!({"context": "customer", "accountId": "acc_123", "transactionId": "txn_xyz789", "modelId": "gpt-4o",
                "usageType": "text", "inputTokens": 1500, "outputTokens": 500, "cachedTokens": 200})
     );
-    assert_eq!(recorded.usage_record.estimated_cost_usd, Some(0.0425));
+    assert_eq!(recorded.usage_record.estimated_cost_usd, Some(usd("0.0425")));
 }
 
 #[tokio::test]
@@ -387,9 +392,9 @@ async fn get_usage_lists_records_and_summarises_with_the_summary_flag() {
         capture.client().get_usage().summary(true).context(UsageContext::Customer).send().await.unwrap().into_inner();
     assert_eq!(assert_sent(&capture.take_one(), "GET", "/v1/usage"), ["context=customer", "summary=true"]);
     let summary = summary.summary.expect("summary");
-    assert_eq!(summary.total_cost_usd, Some(12.45));
+    assert_eq!(summary.total_cost_usd, Some(usd("12.45")));
     assert_eq!(summary.by_model["gpt-4o-mini"].count, Some(850));
-    assert_eq!(summary.by_context["system"], 1.25);
+    assert_eq!(summary.by_context["system"], usd("1.25"));
 }
 
 // ----- reservations --------------------------------------------------------------------------
@@ -497,7 +502,7 @@ async fn list_models_sends_filters_and_reads_nested_pricing() {
     assert_eq!(assert_sent(&capture.take_one(), "GET", "/v1/models"), ["provider=openai", "tier=flagship"]);
     let model = &models.models[0];
     let pricing = model.pricing.as_ref().expect("pricing");
-    assert_eq!(pricing.text.as_ref().and_then(|t| t.input_per_million), Some(2.5));
+    assert_eq!(pricing.text.as_ref().and_then(|t| t.input_per_million), Some(usd("2.5")));
     assert_eq!(pricing.context_window, Some(128000));
 }
 
@@ -536,6 +541,6 @@ async fn calculate_cost_posts_token_counts_and_reads_flat_pricing() {
         request.json(),
         json!({"modelId": "gpt-4o", "inputTokens": 5000, "outputTokens": 1000, "cachedTokens": 2000})
     );
-    assert_eq!(estimate.estimated_cost_usd, 0.0175);
+    assert_eq!(estimate.estimated_cost_usd, usd("0.0175"));
     assert_eq!(estimate.model_name.as_deref(), Some("GPT-4o"));
 }

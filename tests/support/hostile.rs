@@ -51,8 +51,10 @@ impl Reply {
     /// A redirect to `location`.
     pub fn redirect(status: u16, location: &str) -> Self {
         Reply::Raw(
-            format!("HTTP/1.1 {status} Moved\r\nlocation: {location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
-                .into_bytes(),
+            format!(
+                "HTTP/1.1 {status} Moved\r\nlocation: {location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            )
+            .into_bytes(),
         )
     }
 }
@@ -115,44 +117,43 @@ impl Drop for Hostile {
 }
 
 async fn serve(mut stream: TcpStream, received: Arc<Mutex<Vec<Received>>>, handler: Handler) -> std::io::Result<()> {
-    loop {
-        let Some(request) = read_request(&mut stream).await? else { return Ok(()) };
-        let n = {
-            let mut all = received.lock().map_err(|_| std::io::Error::other("poisoned"))?;
-            all.push(request.clone());
-            all.len() - 1
-        };
-        match handler(n, &request) {
-            Reply::Raw(bytes) => {
-                stream.write_all(&bytes).await?;
-                return stream.shutdown().await;
-            }
-            Reply::Stall => return stall(stream).await,
-            Reply::PartialThenStall(bytes) => {
-                stream.write_all(&bytes).await?;
-                stream.flush().await?;
-                return stall(stream).await;
-            }
-            Reply::Stream { head, total, chunked } => {
-                stream.write_all(head.as_bytes()).await?;
-                let block = vec![b'0'; 64 * 1024];
-                let mut sent = 0u64;
-                while total.is_none_or(|total| sent < total) {
-                    let n = total.map_or(block.len() as u64, |t| (t - sent).min(block.len() as u64)) as usize;
-                    if chunked {
-                        stream.write_all(format!("{n:x}\r\n").as_bytes()).await?;
-                        stream.write_all(&block[..n]).await?;
-                        stream.write_all(b"\r\n").await?;
-                    } else {
-                        stream.write_all(&block[..n]).await?;
-                    }
-                    sent += n as u64;
-                }
+    // One request per connection: every reply closes or stalls it.
+    let Some(request) = read_request(&mut stream).await? else { return Ok(()) };
+    let n = {
+        let mut all = received.lock().map_err(|_| std::io::Error::other("poisoned"))?;
+        all.push(request.clone());
+        all.len() - 1
+    };
+    match handler(n, &request) {
+        Reply::Raw(bytes) => {
+            stream.write_all(&bytes).await?;
+            stream.shutdown().await
+        }
+        Reply::Stall => stall(stream).await,
+        Reply::PartialThenStall(bytes) => {
+            stream.write_all(&bytes).await?;
+            stream.flush().await?;
+            stall(stream).await
+        }
+        Reply::Stream { head, total, chunked } => {
+            stream.write_all(head.as_bytes()).await?;
+            let block = vec![b'0'; 64 * 1024];
+            let mut sent = 0u64;
+            while total.is_none_or(|total| sent < total) {
+                let n = total.map_or(block.len() as u64, |t| (t - sent).min(block.len() as u64)) as usize;
                 if chunked {
-                    stream.write_all(b"0\r\n\r\n").await?;
+                    stream.write_all(format!("{n:x}\r\n").as_bytes()).await?;
+                    stream.write_all(&block[..n]).await?;
+                    stream.write_all(b"\r\n").await?;
+                } else {
+                    stream.write_all(&block[..n]).await?;
                 }
-                return stream.shutdown().await;
+                sent += n as u64;
             }
+            if chunked {
+                stream.write_all(b"0\r\n\r\n").await?;
+            }
+            stream.shutdown().await
         }
     }
 }

@@ -6,7 +6,17 @@ pub mod capture;
 pub mod hostile;
 
 use credits_sandbox::Sandbox;
-use credits_sdk::{AccountRef, AddCredits, CreateAccount, CreditsClient, RetryPolicy};
+use credits_sdk::{AccountRef, AddCredits, CreateAccount, Credits, CreditsClient, RetryPolicy, Usd};
+
+/// Exact dollars from their decimal text.
+pub fn usd(text: &str) -> Usd {
+    text.parse().expect("a decimal")
+}
+
+/// Exact credits from their decimal text.
+pub fn credits(text: &str) -> Credits {
+    text.parse().expect("a decimal")
+}
 
 /// A fresh in-process sandbox and a facade client for it. Retries are fast so that tests which
 /// inject faults do not sleep for long.
