@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use credits_sandbox::Sandbox;
-use credits_sdk::{AccountRef, CreateTransaction, CreditsClient, TransactionQuery};
+use credits_sdk::{AccountRef, CreateTransaction, CreditsClient, ListTransactions};
 use futures::{StreamExt, TryStreamExt};
 
 /// Counts the live bytes allocated by threads that opted in, and their peak.
@@ -86,7 +86,7 @@ fn main() {
     println!("pagination_memory: {items} transactions of one account");
     println!("{:<28} {:>14} {:>14} {:>12}", "mode", "peak heap", "per item", "items");
     for page in [10u64, 50, 100] {
-        let query = TransactionQuery::new().account(&account).limit(page);
+        let query = ListTransactions::new().account(&account).limit(page);
         let started = Instant::now();
         let (count, peak) = measure(|| {
             client_runtime
@@ -95,7 +95,7 @@ fn main() {
         });
         report(&format!("stream, page size {page}"), peak, started.elapsed(), count, items);
     }
-    let query = TransactionQuery::new().account(&account).limit(100);
+    let query = ListTransactions::new().account(&account).limit(100);
     let started = Instant::now();
     let (all, peak) = measure(|| {
         client_runtime.block_on(client.stream_transactions(query).try_collect::<Vec<_>>()).expect("collect")

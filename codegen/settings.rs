@@ -23,14 +23,14 @@ pub const PLAIN_TYPES: &[(&str, &str)] = &[
     ("NullableUsdAmount", "{sdk}::Usd"),
     ("TokenCount", "u64"),
     ("Success", "bool"),
-    ("ErrorBody", "{sdk}::error::ErrorBody"),
+    ("ErrorBody", "{sdk}::api::ErrorBody"),
     ("Metadata", "::serde_json::Map<::std::string::String, ::serde_json::Value>"),
 ];
 
 /// The generation settings, with paths to the SDK's own types written from `sdk`.
 pub fn settings(sdk: &str) -> Result<GenerationSettings, String> {
     let inner: proc_macro2::TokenStream =
-        format!("{sdk}::transport::Transport").parse().map_err(|e| format!("bad SDK path {sdk:?}: {e}"))?;
+        format!("{sdk}::api::Pipeline").parse().map_err(|e| format!("bad SDK path {sdk:?}: {e}"))?;
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Builder)

@@ -9,8 +9,9 @@
 
 use credits_sandbox::Sandbox;
 use credits_sdk::api::Client;
-use credits_sdk::transport::Transport;
-use credits_sdk::{Amount, ApiKey, PlanStartMode, UsageContext, types};
+use credits_sdk::api::Pipeline;
+use credits_sdk::api::types;
+use credits_sdk::{Amount, ApiKey, PlanStartMode, UsageContext};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -19,7 +20,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::new_with_client(
         sandbox.base_url(),
         reqwest::Client::new(),
-        Transport::new(ApiKey::new(sandbox.api_key())?),
+        Pipeline::new(ApiKey::new(sandbox.api_key())?),
     );
 
     let external_id = "user_456";

@@ -10,8 +10,8 @@
 
 use credits_sandbox::Sandbox;
 use credits_sdk::{
-    AccountRef, AddCredits, AssignPlan, CreateAccount, CreatePlan, CreateReservation, CreditsClient, PlanInterval,
-    RecordUsage, TransactionQuery, UsageContext, UsageQuery,
+    AccountRef, AddCredits, AssignPlan, CreateAccount, CreatePlan, CreateReservation, CreditsClient, GetUsage,
+    ListTransactions, PlanInterval, RecordUsage, UsageContext,
 };
 
 #[tokio::main]
@@ -74,7 +74,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 8. Usage summary and the account's usage.
     let summary = client.get_usage_summary(UsageContext::Customer).await?;
-    let records = client.get_usage(UsageQuery::new().account(&alice)).await?;
+    let records = client.get_usage(GetUsage::new().account(&alice)).await?;
     println!(
         "8. customer usage: ${:.6} over {} record(s) of this account",
         summary.total_cost_usd.unwrap_or_default(),
@@ -82,7 +82,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // 9. The ledger.
-    let page = client.list_transactions(TransactionQuery::new().account(&alice).limit(20)).await?;
+    let page = client.list_transactions(ListTransactions::new().account(&alice).limit(20)).await?;
     println!("9. {} transaction(s):", page.pagination.total_count);
     for transaction in &page.items {
         println!(

@@ -10,13 +10,13 @@ use progenitor_client::ResponseValue;
 use crate::api;
 use crate::config::{API_KEY_ENV, BASE_URL_ENV, ClientBuilder};
 use crate::error::{Error, ErrorBody, Result};
-use crate::transport::Observed;
+use crate::pipeline::{ApiKey, CallReport, Pipeline};
 
 /// The Credits API client.
 ///
 /// Cheap to clone (clones share one connection pool), `Send + Sync`. Every method delegates to
 /// the generated builders of [`api::Client`], reachable through [`api`](Self::api), and returns
-/// the generated types of [`crate::types`].
+/// the generated types of [`crate::api::types`].
 ///
 /// ```no_run
 /// use credits_sdk::{AccountRef, CreditsClient};
@@ -71,20 +71,20 @@ impl CreditsClient {
 
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
-        self.api.baseurl()
+        progenitor_client::ClientInfo::baseurl(&*self.api)
     }
 
-    /// A handle whose calls use `timeout` per attempt instead of the client's; it shares the
-    /// connection pool.
+    /// A handle whose calls use `timeout` per attempt instead of the client's (the call's
+    /// time budget still applies); it shares the connection pool.
     ///
     /// ```no_run
     /// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
     /// use std::time::Duration;
-    /// let quick = client.with_timeout(Duration::from_millis(500));
-    /// let models = quick.list_models().await?;
+    /// let quick = client.with_attempt_timeout(Duration::from_millis(500));
+    /// let models = quick.list_models(credits_sdk::ListModels::new()).await?;
     /// # Ok(()) }
     /// ```
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
+    pub fn with_attempt_timeout(&self, timeout: Duration) -> Self {
         Self { api: self.api.clone(), call_timeout: Some(timeout) }
     }
 
@@ -101,13 +101,13 @@ impl CreditsClient {
     pub(crate) fn call_observed<T>(
         &self,
         request: impl Future<Output = GeneratedResult<T>>,
-    ) -> impl Future<Output = (Result<T>, Observed)> {
-        crate::transport::scoped(self.call_timeout, request).then(move |(result, observed)| {
+    ) -> impl Future<Output = (Result<T>, CallReport)> {
+        crate::pipeline::scoped(self.call_timeout, request).then(move |(result, observed)| {
             async move {
                 let result = match result {
                     Ok(value) => Ok(value.into_inner()),
                     // Boxed: conversion is rare, and its state would otherwise enlarge every call.
-                    Err(error) => Err(Box::pin(Error::from_generated(error, &observed)).await),
+                    Err(error) => Err(Error::from_generated(error, &observed)),
                 };
                 (result, observed)
             }
@@ -118,9 +118,38 @@ impl CreditsClient {
 /// What a generated builder's `send()` returns.
 type GeneratedResult<T> = std::result::Result<ResponseValue<T>, progenitor_client::Error<ErrorBody>>;
 
-impl api::Client {
-    fn baseurl(&self) -> &str {
-        progenitor_client::ClientInfo::baseurl(self)
+impl ClientBuilder {
+    /// Checks the settings and builds the client.
+    pub fn build(self) -> Result<CreditsClient> {
+        let api_key = ApiKey::new(self.api_key.ok_or_else(|| Error::Config("no API key was given".into()))?)?;
+        let base_url = self.base_url.trim_end_matches('/').to_owned();
+        let parsed =
+            reqwest::Url::parse(&base_url).map_err(|e| Error::Config(format!("base URL {base_url:?}: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(Error::Config(format!("base URL {base_url:?} must be http or https")));
+        }
+        if !self.allow_insecure_http && !crate::pipeline::is_loopback_or_https(&parsed) {
+            return Err(Error::Config(format!(
+                "base URL {base_url:?} would send the API key in clear text; use https, a loopback host, \
+                 or allow_insecure_http(true)"
+            )));
+        }
+        let http = match self.http_client {
+            Some(client) => client,
+            None => crate::pipeline::http_client_builder()
+                .connect_timeout(self.connect_timeout)
+                .build()
+                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+        };
+        let mut pipeline = Pipeline::new(api_key)
+            .with_attempt_timeout(self.timeout)
+            .with_retry(self.retry)
+            .with_insecure_http(self.allow_insecure_http)
+            .with_max_response_bytes(self.max_response_bytes);
+        if let Some(application) = &self.user_agent {
+            pipeline = pipeline.with_user_agent(application).map_err(|e| Error::Config(e.to_string()))?;
+        }
+        Ok(CreditsClient::from_api(api::Client::new_with_client(&base_url, http, pipeline)))
     }
 }
 

@@ -1,52 +1,9 @@
-//! Configuration values shared by the generated client and the facade.
+//! How a [`CreditsClient`](crate::CreditsClient) is configured: [`ClientBuilder`] and the
+//! defaults it starts from. Building happens in `client.rs`, the layer above.
 
 use std::fmt;
 
-/// A Credits API key. Its value never appears in `Debug` or `Display` output.
-///
-/// ```
-/// let key = credits_sdk::ApiKey::new("sk_test_123").unwrap();
-/// assert_eq!(format!("{key:?}"), "ApiKey(<redacted>)");
-/// ```
-#[derive(Clone, PartialEq, Eq)]
-pub struct ApiKey(String);
-
-/// Why a string cannot be an API key.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ApiKeyError {
-    /// The key is empty or only whitespace.
-    #[error("the API key is empty")]
-    Empty,
-    /// The key has characters that cannot be sent in an HTTP header.
-    #[error("the API key has characters that cannot be sent in an HTTP header")]
-    NotAHeaderValue,
-}
-
-impl ApiKey {
-    /// Wraps a key, refusing values that could not be sent as the `X-API-Key` header.
-    pub fn new(key: impl Into<String>) -> Result<Self, ApiKeyError> {
-        let key = key.into();
-        if key.trim().is_empty() {
-            return Err(ApiKeyError::Empty);
-        }
-        if reqwest::header::HeaderValue::from_str(&key).is_err() {
-            return Err(ApiKeyError::NotAHeaderValue);
-        }
-        Ok(Self(key))
-    }
-
-    /// The key itself, for the one place that sends it.
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ApiKey(<redacted>)")
-    }
-}
+use crate::pipeline::RetryPolicy;
 
 /// The production API.
 pub const DEFAULT_BASE_URL: &str = "https://api.credits.dev";
@@ -68,7 +25,7 @@ pub const BASE_URL_ENV: &str = "CREDITS_BASE_URL";
 /// let client = CreditsClient::builder()
 ///     .api_key("sk_test_123")
 ///     .base_url("http://127.0.0.1:8787")
-///     .timeout(Duration::from_secs(5))
+///     .attempt_timeout(Duration::from_secs(5))
 ///     .connect_timeout(Duration::from_secs(2))
 ///     .retry(RetryPolicy::default().max_attempts(4))
 ///     .user_agent("billing-service/2.1")
@@ -79,15 +36,15 @@ pub const BASE_URL_ENV: &str = "CREDITS_BASE_URL";
 #[derive(Clone)]
 #[must_use]
 pub struct ClientBuilder {
-    api_key: Option<String>,
-    base_url: String,
-    timeout: std::time::Duration,
-    connect_timeout: std::time::Duration,
-    retry: crate::RetryPolicy,
-    user_agent: Option<String>,
-    http_client: Option<reqwest::Client>,
-    allow_insecure_http: bool,
-    max_response_bytes: usize,
+    pub(crate) api_key: Option<String>,
+    pub(crate) base_url: String,
+    pub(crate) timeout: std::time::Duration,
+    pub(crate) connect_timeout: std::time::Duration,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) user_agent: Option<String>,
+    pub(crate) http_client: Option<reqwest::Client>,
+    pub(crate) allow_insecure_http: bool,
+    pub(crate) max_response_bytes: usize,
 }
 
 impl Default for ClientBuilder {
@@ -95,13 +52,13 @@ impl Default for ClientBuilder {
         Self {
             api_key: None,
             base_url: DEFAULT_BASE_URL.to_owned(),
-            timeout: crate::transport::DEFAULT_TIMEOUT,
-            connect_timeout: crate::transport::DEFAULT_CONNECT_TIMEOUT,
-            retry: crate::RetryPolicy::default(),
+            timeout: crate::pipeline::DEFAULT_ATTEMPT_TIMEOUT,
+            connect_timeout: crate::pipeline::DEFAULT_CONNECT_TIMEOUT,
+            retry: RetryPolicy::default(),
             user_agent: None,
             http_client: None,
             allow_insecure_http: false,
-            max_response_bytes: crate::transport::DEFAULT_MAX_RESPONSE_BYTES,
+            max_response_bytes: crate::pipeline::DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -124,7 +81,7 @@ impl ClientBuilder {
     /// The whole call, retries and waits included, stays within the retry policy's
     /// [`max_elapsed`](crate::RetryPolicy::max_elapsed) (default 30 s), which also cuts an
     /// attempt short: raise both for slow networks.
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+    pub fn attempt_timeout(mut self, timeout: std::time::Duration) -> Self {
         self.timeout = timeout;
         self
     }
@@ -137,7 +94,7 @@ impl ClientBuilder {
     }
 
     /// How failed requests are retried; see [`RetryPolicy`](crate::RetryPolicy).
-    pub fn retry(mut self, retry: crate::RetryPolicy) -> Self {
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
     }
@@ -150,7 +107,7 @@ impl ClientBuilder {
 
     /// A `reqwest::Client` of your own (proxy, pool or TLS settings). The SDK still adds the
     /// key, user agent, timeouts, retries and the size limit. Build it from
-    /// [`transport::http_client_builder`](crate::transport::http_client_builder) to keep the
+    /// [`api::http_client_builder`](crate::api::http_client_builder) to keep the
     /// SDK's protections: a client that follows redirects sends the key to wherever they point
     /// (the pipeline then refuses the answer, but too late for the key), and one that sends
     /// `http://` requests through a proxy shows the key to it.
@@ -172,40 +129,6 @@ impl ClientBuilder {
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
         self
-    }
-
-    /// Checks the settings and builds the client.
-    pub fn build(self) -> Result<crate::CreditsClient, crate::Error> {
-        use crate::Error;
-        let api_key = ApiKey::new(self.api_key.ok_or_else(|| Error::Config("no API key was given".into()))?)?;
-        let base_url = self.base_url.trim_end_matches('/').to_owned();
-        let parsed =
-            reqwest::Url::parse(&base_url).map_err(|e| Error::Config(format!("base URL {base_url:?}: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(Error::Config(format!("base URL {base_url:?} must be http or https")));
-        }
-        if !self.allow_insecure_http && !crate::transport::is_secure_target(&parsed) {
-            return Err(Error::Config(format!(
-                "base URL {base_url:?} would send the API key in clear text; use https, a loopback host, \
-                 or allow_insecure_http(true)"
-            )));
-        }
-        let http = match self.http_client {
-            Some(client) => client,
-            None => crate::transport::http_client_builder()
-                .connect_timeout(self.connect_timeout)
-                .build()
-                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
-        };
-        let mut transport = crate::transport::Transport::new(api_key)
-            .with_timeout(self.timeout)
-            .with_retry(self.retry)
-            .with_insecure_http(self.allow_insecure_http)
-            .with_max_response_bytes(self.max_response_bytes);
-        if let Some(application) = &self.user_agent {
-            transport = transport.with_user_agent(application)?;
-        }
-        Ok(crate::CreditsClient::from_api(crate::api::Client::new_with_client(&base_url, http, transport)))
     }
 }
 

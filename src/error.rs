@@ -6,6 +6,9 @@ use std::fmt;
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use crate::pipeline::{CallReport, Refused};
+use crate::values::ErrorCode;
+
 /// A result whose error is the SDK's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -16,10 +19,10 @@ pub const BODY_EXCERPT_LIMIT: usize = 2048;
 ///
 /// ```
 /// # async fn charge(client: &credits_sdk::CreditsClient) {
-/// use credits_sdk::{AccountRef, Error};
+/// use credits_sdk::{AccountRef, Error, ErrorCode};
 /// match client.deduct_credits(credits_sdk::DeductCredits::new(AccountRef::external("user_456"), 50)).await {
 ///     Ok(done) => println!("balance now {}", done.balance),
-///     Err(error) if error.code() == Some("insufficient_credits") => println!("top up first"),
+///     Err(error) if error.code() == Some(&ErrorCode::InsufficientCredits) => println!("top up first"),
 ///     Err(error) if error.is_retryable() => println!("try again later: {error}"),
 ///     Err(error) => println!("failed: {error}"),
 /// }
@@ -68,8 +71,9 @@ pub enum Error {
 pub struct ApiError {
     /// The HTTP status.
     pub status: StatusCode,
-    /// The machine-readable code, e.g. `insufficient_credits`, when the body has one.
-    pub code: Option<String>,
+    /// The machine-readable code, e.g. [`ErrorCode::InsufficientCredits`], when the body has
+    /// one.
+    pub code: Option<ErrorCode>,
     /// The human-readable message (the status text when the body has none).
     pub message: String,
     /// The body as received (at most [`BODY_EXCERPT_LIMIT`] bytes).
@@ -115,10 +119,10 @@ impl Error {
         }
     }
 
-    /// The API's machine-readable error code, e.g. `insufficient_credits`.
-    pub fn code(&self) -> Option<&str> {
+    /// The API's machine-readable error code, e.g. [`ErrorCode::InsufficientCredits`].
+    pub fn code(&self) -> Option<&ErrorCode> {
         match self {
-            Error::Api(api) => api.code.as_deref(),
+            Error::Api(api) => api.code.as_ref(),
             _ => None,
         }
     }
@@ -139,7 +143,7 @@ impl Error {
             Error::Transport(error) => {
                 error.is_timeout() || error.is_connect() || error.is_request() || error.is_body()
             }
-            Error::Api(api) => crate::retry::is_retryable_status(api.status),
+            Error::Api(api) => crate::pipeline::retry::is_retryable_status(api.status),
             Error::InvalidInput(_) | Error::Decode { .. } | Error::ResponseTooLarge { .. } | Error::Config(_) => false,
         }
     }
@@ -162,11 +166,7 @@ impl Error {
     /// Converts a generated client's error. `observed` is what the pipeline saw: the status,
     /// which progenitor does not keep when a body fails to decode, and why it refused a
     /// response.
-    pub(crate) async fn from_generated(
-        error: progenitor_client::Error<ErrorBody>,
-        observed: &crate::transport::Observed,
-    ) -> Self {
-        use crate::transport::Refused;
+    pub(crate) fn from_generated(error: progenitor_client::Error<ErrorBody>, observed: &CallReport) -> Self {
         use progenitor_client::Error as Generated;
         let status = observed.status;
         match error {
@@ -185,14 +185,15 @@ impl Error {
                 let status = response.status();
                 let header_id = request_id_header(response.headers());
                 let location = location_header(response.headers());
-                let body = response.bytes().await.unwrap_or_default();
                 if status.is_success() {
-                    Error::decode(Some(status), "the status is not one the spec lists", &body)
+                    Error::decode(Some(status), "the status is not one the spec lists", b"")
                 } else {
-                    Error::Api(Box::new(ErrorBody::from_bytes(&body).into_api_error(status, header_id, location)))
+                    // A status the spec lists no body for (a 3xx): what matters is the status
+                    // and where it points.
+                    Error::Api(Box::new(ErrorBody::default().into_api_error(status, header_id, location)))
                 }
             }
-            Generated::Custom(message) => match observed.refused {
+            Generated::Custom(message) => match observed.refused.or_else(|| Refused::from_message(&message)) {
                 Some(Refused::TooLarge { status, limit }) => Error::ResponseTooLarge { status, limit },
                 Some(Refused::OtherOrigin { .. }) | None => Error::Config(message),
             },
@@ -200,14 +201,29 @@ impl Error {
     }
 }
 
-impl From<crate::config::ApiKeyError> for Error {
-    fn from(error: crate::config::ApiKeyError) -> Self {
+/// The generated builders' error, as the facade reports it: `?` in code that mixes builders
+/// and facade gives one error type.
+///
+/// ```no_run
+/// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
+/// let balance = client.api().get_balance().external_id("user_456").send().await?;
+/// let models = client.list_models(credits_sdk::ListModels::new()).await?;
+/// # let _ = (balance, models); Ok(()) }
+/// ```
+impl From<progenitor_client::Error<ErrorBody>> for Error {
+    fn from(error: progenitor_client::Error<ErrorBody>) -> Self {
+        Error::from_generated(error, &CallReport::default())
+    }
+}
+
+impl From<crate::pipeline::ApiKeyError> for Error {
+    fn from(error: crate::pipeline::ApiKeyError) -> Self {
         Error::Config(error.to_string())
     }
 }
 
-impl From<crate::amount::InvalidAmount> for Error {
-    fn from(error: crate::amount::InvalidAmount) -> Self {
+impl From<crate::values::InvalidAmount> for Error {
+    fn from(error: crate::values::InvalidAmount) -> Self {
         Error::InvalidInput(error.to_string())
     }
 }
@@ -282,7 +298,7 @@ impl ErrorBody {
         };
         ApiError {
             status,
-            code: self.code().map(|code| excerpt(code.as_bytes())),
+            code: self.code().map(|code| ErrorCode::from(excerpt(code.as_bytes()).as_str())),
             message: self
                 .message()
                 .map(|message| excerpt(message.as_bytes()))

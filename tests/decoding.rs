@@ -6,11 +6,11 @@ mod support;
 
 use std::sync::OnceLock;
 
-use credits_sdk::error::BODY_EXCERPT_LIMIT;
+use credits_sdk::BODY_EXCERPT_LIMIT;
 use credits_sdk::{
-    AccountRef, AddCredits, AssignPlan, CostQuery, CreateAccount, CreatePlan, CreateReservation, CreateTransaction,
-    CreditsClient, DeductCredits, Error, ModelFilter, PlanInterval, RecordUsage, RetryPolicy, TransactionQuery,
-    UsageContext, UsageQuery,
+    AccountRef, AddCredits, AssignPlan, CalculateCost, CreateAccount, CreatePlan, CreateReservation, CreateTransaction,
+    CreditsClient, DeductCredits, Error, GetUsage, ListModels, ListTransactions, PlanInterval, RecordUsage,
+    RetryPolicy, UsageContext,
 };
 use futures::TryStreamExt;
 use proptest::prelude::*;
@@ -31,19 +31,19 @@ async fn call(client: &CreditsClient, which: usize) -> Result<(), Error> {
         8 => client.create_plan(CreatePlan::new("P", 1, PlanInterval::Month)).await.map(drop),
         9 => client.archive_plan("plan_1").await.map(drop),
         10 => client.assign_plan_to_account(AssignPlan::new(account, "plan_1")).await.map(drop),
-        11 => client.list_transactions(TransactionQuery::new()).await.map(drop),
-        12 => client.stream_transactions(TransactionQuery::new()).try_collect::<Vec<_>>().await.map(drop),
+        11 => client.list_transactions(ListTransactions::new()).await.map(drop),
+        12 => client.stream_transactions(ListTransactions::new()).try_collect::<Vec<_>>().await.map(drop),
         13 => client.create_transaction(CreateTransaction::credit(account, 1)).await.map(drop),
         14 => client.record_usage(RecordUsage::system("gpt-4o")).await.map(drop),
-        15 => client.get_usage(UsageQuery::new()).await.map(drop),
+        15 => client.get_usage(GetUsage::new()).await.map(drop),
         16 => client.get_usage_summary(UsageContext::Customer).await.map(drop),
         17 => client.create_reservation(CreateReservation::new(account, 1)).await.map(drop),
         18 => client.list_reservations(account).await.map(drop),
         19 => client.confirm_reservation("res_1", 1).await.map(drop),
         20 => client.cancel_reservation("res_1").await.map(drop),
-        21 => client.list_models_filtered(ModelFilter::new()).await.map(drop),
+        21 => client.list_models(ListModels::new()).await.map(drop),
         22 => client.get_model("gpt-4o").await.map(drop),
-        _ => client.calculate_cost(CostQuery::new("gpt-4o")).await.map(drop),
+        _ => client.calculate_cost(CalculateCost::new("gpt-4o")).await.map(drop),
     }
 }
 const METHODS: usize = 24;

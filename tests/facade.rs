@@ -4,10 +4,11 @@ mod support;
 
 use std::time::Duration;
 
+use credits_sdk::ErrorCode;
 use credits_sdk::{
-    AccountRef, AddCredits, AssignPlan, CostQuery, CreateAccount, CreatePlan, CreateReservation, CreateTransaction,
-    Credits, CreditsClient, DeductCredits, Error, ListReservations, ModelFilter, PlanInterval, RecordUsage,
-    ReservationError, ReservationStatus, Spent, TransactionQuery, TransactionType, UsageContext, UsageQuery,
+    AccountRef, AddCredits, AssignPlan, CalculateCost, CreateAccount, CreatePlan, CreateReservation, CreateTransaction,
+    Credits, CreditsClient, DeductCredits, Error, GetUsage, ListModels, ListReservations, ListTransactions,
+    PlanInterval, RecordUsage, ReservationError, ReservationStatus, Spent, TransactionType, UsageContext,
 };
 use futures::TryStreamExt;
 use serde_json::json;
@@ -58,7 +59,7 @@ async fn a_duplicate_external_id_is_refused_with_a_typed_error() {
     client.create_account(CreateAccount::new("Alice").external_id("user_dup")).await.unwrap();
     let error = client.create_account(CreateAccount::new("Alice again").external_id("user_dup")).await.unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(409));
-    assert_eq!(error.code(), Some("duplicate_external_id"));
+    assert_eq!(error.code(), Some(&ErrorCode::DuplicateExternalId));
     assert!(!error.is_retryable());
     assert_eq!(client.list_accounts().await.unwrap().accounts.len(), 1, "nothing was written");
 }
@@ -69,7 +70,7 @@ async fn an_unknown_account_is_a_404_api_error() {
     let error = client.get_balance(AccountRef::id("acc_missing")).await.unwrap_err();
     let api = error.api_error().expect("an API error");
     assert_eq!(api.status.as_u16(), 404);
-    assert_eq!(api.code.as_deref(), Some("account_not_found"));
+    assert_eq!(api.code, Some(ErrorCode::AccountNotFound));
     assert!(!api.message.is_empty());
     assert!(api.body.contains("account_not_found"), "raw body kept: {}", api.body);
 }
@@ -94,7 +95,7 @@ async fn adding_and_deducting_move_the_balance_and_write_the_ledger() {
     assert_eq!(deducted.balance, 950);
     assert_eq!(available(&client, &account).await, credits3(950, 0, 950));
 
-    let page = client.list_transactions(TransactionQuery::new().account(&account)).await.unwrap();
+    let page = client.list_transactions(ListTransactions::new().account(&account)).await.unwrap();
     let kinds: Vec<_> = page.items.iter().map(|t| (t.type_.clone(), t.amount, t.balance_after)).collect();
     assert_eq!(
         kinds,
@@ -111,7 +112,7 @@ async fn deducting_more_than_available_is_refused_and_changes_nothing() {
     let account = funded_account(&client, 100).await;
     client.create_reservation(CreateReservation::new(&account, 80)).await.unwrap();
     let error = client.deduct_credits(DeductCredits::new(&account, 30)).await.unwrap_err();
-    assert_eq!(error.code(), Some("insufficient_credits"));
+    assert_eq!(error.code(), Some(&ErrorCode::InsufficientCredits));
     assert_eq!(error.status().map(|s| s.as_u16()), Some(402));
     assert_eq!(available(&client, &account).await, credits3(100, 80, 20));
 }
@@ -137,7 +138,7 @@ async fn confirm_charges_the_actual_amount_and_releases_the_rest() {
     assert_eq!(available(&client, &account).await, credits3(580, 0, 580), "balance before minus the actual amount");
 
     let again = client.confirm_reservation(&reservation.id, 420).await.unwrap_err();
-    assert_eq!(again.code(), Some("reservation_not_pending"));
+    assert_eq!(again.code(), Some(&ErrorCode::ReservationNotPending));
     assert_eq!(available(&client, &account).await, credits3(580, 0, 580), "a second confirm charges nothing");
 }
 
@@ -157,7 +158,10 @@ async fn cancel_releases_everything_and_list_shows_the_states() {
     let cancelled = all.iter().find(|r| r.id == dropped.id).unwrap();
     assert_eq!(cancelled.status, ReservationStatus::Cancelled);
 
-    assert_eq!(client.cancel_reservation(&dropped.id).await.unwrap_err().code(), Some("reservation_not_pending"));
+    assert_eq!(
+        client.cancel_reservation(&dropped.id).await.unwrap_err().code(),
+        Some(&ErrorCode::ReservationNotPending)
+    );
 }
 
 #[tokio::test]
@@ -165,7 +169,7 @@ async fn reserving_more_than_available_is_refused() {
     let (_sandbox, client) = sandbox().await;
     let account = funded_account(&client, 100).await;
     let error = client.create_reservation(CreateReservation::new(&account, 101)).await.unwrap_err();
-    assert_eq!(error.code(), Some("insufficient_credits"));
+    assert_eq!(error.code(), Some(&ErrorCode::InsufficientCredits));
     assert_eq!(available(&client, &account).await, credits3(100, 0, 100));
 }
 
@@ -228,7 +232,9 @@ async fn with_reservation_does_not_run_the_work_without_credits() {
             async { Ok::<_, std::io::Error>(Spent::new(1, ())) }
         })
         .await;
-    assert!(matches!(result, Err(ReservationError::Reserve(ref e)) if e.code() == Some("insufficient_credits")));
+    assert!(
+        matches!(result, Err(ReservationError::Reserve(ref e)) if e.code() == Some(&ErrorCode::InsufficientCredits))
+    );
     assert!(!ran);
 }
 
@@ -330,7 +336,7 @@ async fn an_archived_plan_cannot_be_assigned() {
     let archived = client.archive_plan(&plan.id).await.unwrap().plan;
     assert_eq!(archived.is_active, Some(false));
     let error = client.assign_plan_to_account(AssignPlan::new(&account, &plan.id).immediate()).await.unwrap_err();
-    assert_eq!(error.code(), Some("plan_archived"));
+    assert_eq!(error.code(), Some(&ErrorCode::PlanArchived));
     assert_eq!(available(&client, &account).await.0, 0);
 }
 
@@ -347,7 +353,7 @@ async fn the_stream_yields_exactly_total_count_for_any_page_size() {
             .unwrap();
     }
     let total = client
-        .list_transactions(TransactionQuery::new().account(&account).limit(1))
+        .list_transactions(ListTransactions::new().account(&account).limit(1))
         .await
         .unwrap()
         .pagination
@@ -355,7 +361,7 @@ async fn the_stream_yields_exactly_total_count_for_any_page_size() {
     assert_eq!(total, 23);
     for page_size in [1, 7, 100] {
         let streamed: Vec<_> = client
-            .stream_transactions(TransactionQuery::new().account(&account).limit(page_size))
+            .stream_transactions(ListTransactions::new().account(&account).limit(page_size))
             .try_collect()
             .await
             .unwrap();
@@ -372,9 +378,9 @@ async fn list_transactions_pages_with_limit_and_offset() {
     for n in 1..=5 {
         client.create_transaction(CreateTransaction::credit(&account, n)).await.unwrap();
     }
-    let first = client.list_transactions(TransactionQuery::new().account(&account).limit(2)).await.unwrap();
+    let first = client.list_transactions(ListTransactions::new().account(&account).limit(2)).await.unwrap();
     assert_eq!((first.items.len(), first.pagination.has_more), (2, true));
-    let last = client.list_transactions(TransactionQuery::new().account(&account).limit(2).offset(4)).await.unwrap();
+    let last = client.list_transactions(ListTransactions::new().account(&account).limit(2).offset(4)).await.unwrap();
     assert_eq!((last.items.len(), last.pagination.has_more), (1, false));
     assert_eq!(last.pagination.offset, 4);
 }
@@ -414,16 +420,16 @@ async fn usage_is_recorded_listed_and_summarised() {
         .unwrap()
         .usage_record;
     let estimate =
-        client.calculate_cost(CostQuery::new("gpt-4o").tokens(5000, 1000).cached_tokens(2000)).await.unwrap();
+        client.calculate_cost(CalculateCost::new("gpt-4o").tokens(5000, 1000).cached_tokens(2000)).await.unwrap();
     assert_eq!(customer.estimated_cost_usd, Some(estimate.estimated_cost_usd), "recorded cost = calculated cost");
     client.record_usage(RecordUsage::system("gpt-4o-mini").tokens(100, 10)).await.unwrap();
 
-    let mine = client.get_usage(UsageQuery::new().account(&account)).await.unwrap();
+    let mine = client.get_usage(GetUsage::new().account(&account)).await.unwrap();
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0].transaction_id.as_deref(), Some(confirmed.transaction_id.as_str()));
     assert_eq!(client.get_usage(UsageContext::System).await.unwrap().len(), 1);
 
-    let all = client.get_usage_summary(UsageQuery::new()).await.unwrap();
+    let all = client.get_usage_summary(GetUsage::new()).await.unwrap();
     assert_eq!(all.total_input_tokens, Some(5100));
     assert_eq!(all.by_model.len(), 2);
     let customers = client.get_usage_summary(UsageContext::Customer).await.unwrap();
@@ -439,7 +445,7 @@ async fn customer_usage_needs_a_transaction_of_that_account() {
     let error =
         client.record_usage(RecordUsage::customer(&account, "txn_unknown", "gpt-4o").tokens(1, 1)).await.unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(400));
-    assert!(client.get_usage(UsageQuery::new()).await.unwrap().is_empty());
+    assert!(client.get_usage(GetUsage::new()).await.unwrap().is_empty());
 }
 
 // ----- models --------------------------------------------------------------------------------
@@ -447,22 +453,22 @@ async fn customer_usage_needs_a_transaction_of_that_account() {
 #[tokio::test]
 async fn models_are_listed_filtered_fetched_and_priced() {
     let (_sandbox, client) = sandbox().await;
-    let models = client.list_models().await.unwrap();
+    let models = client.list_models(ListModels::new()).await.unwrap();
     assert!(models.iter().any(|m| m.model_id == "gpt-4o"));
-    let openai = client.list_models_filtered(ModelFilter::new().provider("openai")).await.unwrap();
+    let openai = client.list_models(ListModels::new().provider("openai")).await.unwrap();
     assert!(!openai.is_empty() && openai.len() < models.len());
     assert!(openai.iter().all(|m| m.provider.as_deref() == Some("openai")));
 
     let gpt4o = client.get_model("gpt-4o").await.unwrap();
     assert_eq!(gpt4o.display_name.as_deref(), Some("GPT-4o"));
     let estimate =
-        client.calculate_cost(CostQuery::new("gpt-4o").tokens(5000, 1000).cached_tokens(2000)).await.unwrap();
+        client.calculate_cost(CalculateCost::new("gpt-4o").tokens(5000, 1000).cached_tokens(2000)).await.unwrap();
     assert!(
         estimate.estimated_cost_usd == "0.0175".parse::<credits_sdk::Usd>().unwrap(),
         "the documented example: {}",
         estimate.estimated_cost_usd
     );
-    assert_eq!(client.get_model("no-such-model").await.unwrap_err().code(), Some("model_not_found"));
+    assert_eq!(client.get_model("no-such-model").await.unwrap_err().code(), Some(&ErrorCode::ModelNotFound));
 }
 
 // ----- bad input never leaves the client -----------------------------------------------------
@@ -492,10 +498,10 @@ async fn invalid_input_is_refused_before_any_request_is_sent() {
         client.create_transaction(CreateTransaction::debit(AccountRef::id("acc_1"), -1.5)).await.unwrap_err(),
         client.record_usage(RecordUsage::customer(AccountRef::id("acc_1"), "", "gpt-4o")).await.unwrap_err(),
         client.record_usage(RecordUsage::system("gpt-4o").audio_seconds(-1.0)).await.unwrap_err(),
-        client.list_transactions(TransactionQuery::new().limit(0)).await.unwrap_err(),
-        client.list_transactions(TransactionQuery::new().limit(101)).await.unwrap_err(),
+        client.list_transactions(ListTransactions::new().limit(0)).await.unwrap_err(),
+        client.list_transactions(ListTransactions::new().limit(101)).await.unwrap_err(),
         client.get_model("").await.unwrap_err(),
-        client.calculate_cost(CostQuery::new("gpt-4o").audio_seconds(f64::INFINITY)).await.unwrap_err(),
+        client.calculate_cost(CalculateCost::new("gpt-4o").audio_seconds(f64::INFINITY)).await.unwrap_err(),
     ];
     for error in &refusals {
         assert!(matches!(error, Error::InvalidInput(_)), "{error:?}");
@@ -529,6 +535,6 @@ async fn a_wrong_key_is_a_401_that_does_not_echo_the_key() {
         CreditsClient::builder().api_key("sk_wrong_secret_value").base_url(sandbox.base_url()).build().unwrap();
     let error = client.list_accounts().await.unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
-    assert_eq!(error.code(), Some("unauthorized"));
+    assert_eq!(error.code(), Some(&ErrorCode::Unauthorized));
     assert!(!format!("{error} {error:?}").contains("sk_wrong_secret_value"));
 }

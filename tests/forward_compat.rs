@@ -4,8 +4,8 @@
 
 mod support;
 
-use credits_sdk::open_enum::{ModelType, ReservationStatus, TransactionType, UsageContext, UsageType};
-use credits_sdk::types;
+use credits_sdk::api::types;
+use credits_sdk::{ModelType, ReservationStatus, TransactionType, UsageContext, UsageType};
 use support::capture::Capture;
 
 #[tokio::test]

@@ -8,7 +8,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use credits_sdk::api::Client;
-use credits_sdk::transport::{Transport, http_client_builder};
+use credits_sdk::api::{Pipeline, http_client_builder};
 use credits_sdk::{AccountRef, AddCredits, ApiKey, CreditsClient, Error, RetryPolicy};
 use support::hostile::{Hostile, Reply};
 
@@ -76,7 +76,7 @@ async fn the_generated_builders_follow_no_redirect_either() {
     let client = Client::new_with_client(
         &api.url(),
         http_client_builder().build().expect("http client"),
-        Transport::new(ApiKey::new(KEY).expect("key")),
+        Pipeline::new(ApiKey::new(KEY).expect("key")),
     );
     let outcome = client.get_balance().external_id("user_1").send().await;
     assert_eq!(outcome.err().and_then(|e| e.status()).map(|s| s.as_u16()), Some(307));
@@ -146,7 +146,7 @@ async fn the_limit_is_exact_and_applies_to_the_builders_too() {
     let builders = Client::new_with_client(
         &server.url(),
         http_client_builder().build().unwrap(),
-        Transport::new(ApiKey::new(KEY).unwrap()).with_max_response_bytes(1024),
+        Pipeline::new(ApiKey::new(KEY).unwrap()).with_max_response_bytes(1024),
     );
     let outcome = builders.get_balance().external_id("u").send().await;
     assert!(
@@ -163,7 +163,7 @@ async fn an_endless_error_body_is_cut_and_keeps_its_status() {
     let outcome = call(&client(&server.url()), false).await;
     let Err(Error::Api(error)) = outcome else { panic!("{outcome:?}") };
     assert_eq!(error.status.as_u16(), 402);
-    assert!(error.body.len() <= credits_sdk::error::BODY_EXCERPT_LIMIT + 4);
+    assert!(error.body.len() <= credits_sdk::BODY_EXCERPT_LIMIT + 4);
 }
 
 // ----- time ----------------------------------------------------------------------------------
@@ -189,7 +189,7 @@ async fn the_budget_cuts_the_attempt_in_flight() {
     let client = CreditsClient::builder()
         .api_key(KEY)
         .base_url(server.url())
-        .timeout(Duration::from_secs(20))
+        .attempt_timeout(Duration::from_secs(20))
         .retry(RetryPolicy::default().max_elapsed(Duration::from_millis(800)))
         .build()
         .unwrap();
@@ -207,7 +207,7 @@ async fn an_unsafe_write_to_a_stalled_server_is_sent_once() {
     let client = CreditsClient::builder()
         .api_key(KEY)
         .base_url(server.url())
-        .timeout(Duration::from_millis(300))
+        .attempt_timeout(Duration::from_millis(300))
         .retry(fast())
         .build()
         .unwrap();
@@ -229,7 +229,7 @@ async fn a_safe_call_whose_body_stalls_is_retried_and_an_unsafe_one_is_not() {
     let client = CreditsClient::builder()
         .api_key(KEY)
         .base_url(server.url())
-        .timeout(Duration::from_millis(300))
+        .attempt_timeout(Duration::from_millis(300))
         .retry(fast())
         .build()
         .unwrap();
@@ -241,7 +241,7 @@ async fn a_safe_call_whose_body_stalls_is_retried_and_an_unsafe_one_is_not() {
     let client = CreditsClient::builder()
         .api_key(KEY)
         .base_url(server.url())
-        .timeout(Duration::from_millis(300))
+        .attempt_timeout(Duration::from_millis(300))
         .retry(fast())
         .build()
         .unwrap();
@@ -254,7 +254,7 @@ async fn a_safe_call_whose_body_stalls_is_retried_and_an_unsafe_one_is_not() {
     let client = CreditsClient::builder()
         .api_key(KEY)
         .base_url(server.url())
-        .timeout(Duration::from_millis(300))
+        .attempt_timeout(Duration::from_millis(300))
         .retry(fast())
         .build()
         .unwrap();

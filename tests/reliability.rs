@@ -8,11 +8,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use credits_sandbox::{Fault, Sandbox};
+use credits_sdk::ErrorCode;
 use credits_sdk::api::Client;
-use credits_sdk::transport::Transport;
+use credits_sdk::api::Pipeline;
 use credits_sdk::{
     AccountRef, AddCredits, ApiKey, CreateReservation, CreateTransaction, Credits, CreditsClient, DeductCredits, Error,
-    ReservationError, RetryPolicy, Spent, TransactionQuery, TransactionType,
+    ListTransactions, ReservationError, RetryPolicy, Spent, TransactionType,
 };
 use futures::TryStreamExt;
 use serde_json::json;
@@ -81,7 +82,7 @@ async fn retries_stop_after_the_configured_attempts() {
     let before = sandbox.request_count();
     let error = client.list_accounts().await.unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
-    assert_eq!(error.code(), Some("injected_fault"));
+    assert_eq!(error.code(), Some(&ErrorCode::from("injected_fault")));
     assert_eq!(sandbox.request_count() - before, 4);
 }
 
@@ -99,7 +100,7 @@ async fn disabled_retries_send_once() {
 async fn a_per_call_timeout_overrides_the_clients() {
     let (sandbox, client) = sandbox().await;
     sandbox.faults().fail_next(5, Fault::Delay(Duration::from_millis(500)));
-    let quick = client.with_timeout(Duration::from_millis(100));
+    let quick = client.with_attempt_timeout(Duration::from_millis(100));
     let started = Instant::now();
     let error = quick.list_plans().await.unwrap_err();
     assert!(matches!(&error, Error::Transport(e) if e.is_timeout()), "{error:?}");
@@ -135,7 +136,7 @@ async fn a_connection_refused_is_a_retryable_transport_error() {
 // ----- unsafe writes are never repeated once they may have landed ----------------------------
 
 async fn credits_of(client: &CreditsClient, account: &AccountRef) -> Vec<Credits> {
-    let query = TransactionQuery::new().account(account).limit(100);
+    let query = ListTransactions::new().account(account).limit(100);
     let all: Vec<_> = client.stream_transactions(query).try_collect().await.unwrap();
     all.iter().filter(|t| t.type_ == TransactionType::Credit).map(|t| t.amount).collect()
 }
@@ -205,7 +206,7 @@ async fn a_confirm_whose_answer_was_lost_is_recognised_on_retry_and_charges_once
             client.confirm_reservation(&reservation.id, 60).await.unwrap_or_else(|e| panic!("{lost:?}: {e}"));
         assert!(confirmed.transaction_id.starts_with("txn_"));
         let ledger: Vec<_> =
-            client.stream_transactions(TransactionQuery::new().account(&account)).try_collect().await.unwrap();
+            client.stream_transactions(ListTransactions::new().account(&account)).try_collect().await.unwrap();
         let debits: Vec<_> =
             ledger.iter().filter(|t| t.type_ == TransactionType::Debit).map(|t| t.id.as_str()).collect();
         assert_eq!(debits, [confirmed.transaction_id.as_str()], "{lost:?}: the transaction the server wrote");
@@ -214,7 +215,7 @@ async fn a_confirm_whose_answer_was_lost_is_recognised_on_retry_and_charges_once
         // A genuine second confirm is still refused.
         assert_eq!(
             client.confirm_reservation(&reservation.id, 60).await.unwrap_err().code(),
-            Some("reservation_not_pending")
+            Some(&ErrorCode::ReservationNotPending)
         );
     }
 }
@@ -227,7 +228,10 @@ async fn a_cancel_whose_answer_was_lost_is_recognised_on_retry() {
     sandbox.faults().fail_next(1, Fault::Status { status: 503, retry_after: None, after_write: true });
     client.cancel_reservation(&reservation.id).await.unwrap();
     assert_eq!(client.get_balance(&account).await.unwrap().reserved, 0);
-    assert_eq!(client.cancel_reservation(&reservation.id).await.unwrap_err().code(), Some("reservation_not_pending"));
+    assert_eq!(
+        client.cancel_reservation(&reservation.id).await.unwrap_err().code(),
+        Some(&ErrorCode::ReservationNotPending)
+    );
 }
 
 #[tokio::test]
@@ -248,7 +252,7 @@ async fn the_generated_builders_retry_reads_and_not_unsafe_writes() {
     let (sandbox, facade) = sandbox().await;
     let account = funded_account(&facade, 100).await;
     let account_id = account.account_id().unwrap().to_owned();
-    let transport = Transport::new(ApiKey::new(sandbox.api_key()).unwrap()).with_retry(fast_retries());
+    let transport = Pipeline::new(ApiKey::new(sandbox.api_key()).unwrap()).with_retry(fast_retries());
     let client = Client::new_with_client(sandbox.base_url(), reqwest::Client::new(), transport);
 
     sandbox.faults().fail_next(2, status(503));
@@ -333,7 +337,7 @@ async fn a_soak_of_mixed_writes_under_faults_never_applies_a_write_twice() {
     assert!(sandbox.faults().injected() > 100, "faults were injected: {}", sandbox.faults().injected());
 
     let ledger: Vec<_> =
-        client.stream_transactions(TransactionQuery::new().account(&account).limit(100)).try_collect().await.unwrap();
+        client.stream_transactions(ListTransactions::new().account(&account).limit(100)).try_collect().await.unwrap();
     let mut applied: HashMap<u64, usize> = HashMap::new();
     let mut balance = Credits::ZERO;
     for transaction in &ledger {
@@ -449,7 +453,7 @@ async fn a_soak_of_guarded_reservations_under_faults_never_misreports_a_charge()
     assert!(sandbox.faults().injected() > 300, "faults were injected: {}", sandbox.faults().injected());
 
     let ledger: Vec<_> =
-        client.stream_transactions(TransactionQuery::new().account(&account).limit(100)).try_collect().await.unwrap();
+        client.stream_transactions(ListTransactions::new().account(&account).limit(100)).try_collect().await.unwrap();
     let mut charged: HashMap<u64, Vec<Credits>> = HashMap::new();
     let mut balance = Credits::ZERO;
     for transaction in &ledger {

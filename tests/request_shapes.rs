@@ -5,8 +5,8 @@
 mod support;
 
 use credits_sdk::Credits;
-use credits_sdk::open_enum::{PlanStartMode, ReservationStatus, TransactionType, UsageContext, UsageType};
-use credits_sdk::types;
+use credits_sdk::api::types;
+use credits_sdk::{PlanStartMode, ReservationStatus, TransactionType, UsageContext, UsageType};
 use serde_json::json;
 use support::capture::{Capture, Captured, TEST_KEY};
 use support::usd;

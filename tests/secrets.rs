@@ -5,7 +5,7 @@ mod support;
 use std::time::Duration;
 
 use credits_sandbox::Fault;
-use credits_sdk::transport::Transport;
+use credits_sdk::api::Pipeline;
 use credits_sdk::{AccountRef, AddCredits, ApiKey, CreditsClient, RetryPolicy};
 
 const SECRET: &str = "sk_live_TOP_SECRET_4f9a2c";
@@ -15,7 +15,7 @@ fn debug_output_redacts_the_key() {
     let key = ApiKey::new(SECRET).unwrap();
     let builder = CreditsClient::builder().api_key(SECRET).base_url("http://127.0.0.1:9");
     let client = builder.clone().build().unwrap();
-    let transport = Transport::new(key.clone());
+    let transport = Pipeline::new(key.clone());
     for debug in [
         format!("{key:?}"),
         format!("{builder:?}"),
@@ -38,7 +38,7 @@ async fn errors_and_trace_logs_never_contain_the_key() {
     let client = CreditsClient::builder()
         .api_key(SECRET)
         .base_url(sandbox.base_url())
-        .timeout(Duration::from_millis(200))
+        .attempt_timeout(Duration::from_millis(200))
         .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(1)))
         .build()
         .unwrap();

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use credits_sandbox::Sandbox;
 use credits_sdk::api::Client;
-use credits_sdk::transport::{DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, Transport};
+use credits_sdk::api::Pipeline;
 use credits_sdk::{AccountRef, AddCredits, ApiKey, CreateAccount, CreditsClient};
+use credits_sdk::{DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_USER_AGENT};
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -38,7 +39,7 @@ impl Clients {
         let builders = Client::new_with_client(
             sandbox.base_url(),
             http_client(),
-            Transport::new(ApiKey::new(sandbox.api_key()).expect("key")),
+            Pipeline::new(ApiKey::new(sandbox.api_key()).expect("key")),
         );
         let baseline = Baseline {
             http: http_client(),
@@ -129,7 +130,7 @@ impl Baseline {
             .get(format!("{}{path}", self.base_url))
             .header("x-api-key", &self.key)
             .header("user-agent", DEFAULT_USER_AGENT)
-            .timeout(DEFAULT_TIMEOUT)
+            .timeout(DEFAULT_ATTEMPT_TIMEOUT)
     }
 
     fn post(&self, path: &str, body: serde_json::Value) -> reqwest::RequestBuilder {
@@ -138,7 +139,7 @@ impl Baseline {
             .header("x-api-key", &self.key)
             .header("user-agent", DEFAULT_USER_AGENT)
             .header("content-type", "application/json")
-            .timeout(DEFAULT_TIMEOUT)
+            .timeout(DEFAULT_ATTEMPT_TIMEOUT)
             .body(serde_json::to_vec(&body).expect("json"))
     }
 

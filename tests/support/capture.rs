@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::IntoResponse;
 use credits_sdk::ApiKey;
 use credits_sdk::api::Client;
-use credits_sdk::transport::Transport;
+use credits_sdk::api::Pipeline;
 
 /// The API key every captured request should carry.
 pub const TEST_KEY: &str = "sk_test_request_shapes";
@@ -76,7 +76,7 @@ impl Capture {
 
     /// A generated client pointed at this listener.
     pub fn client(&self) -> Client {
-        Client::new_with_client(&self.base_url, reqwest::Client::new(), Transport::new(ApiKey::new(TEST_KEY).unwrap()))
+        Client::new_with_client(&self.base_url, reqwest::Client::new(), Pipeline::new(ApiKey::new(TEST_KEY).unwrap()))
     }
 
     /// Answers the next requests with `status` and `body`.

@@ -41,7 +41,7 @@ pub fn client_with_timeout(sandbox: &Sandbox, timeout: std::time::Duration) -> C
     CreditsClient::builder()
         .api_key(sandbox.api_key())
         .base_url(sandbox.base_url())
-        .timeout(timeout)
+        .attempt_timeout(timeout)
         .retry(fast_retries())
         .build()
         .expect("client for the sandbox")

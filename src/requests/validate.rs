@@ -3,8 +3,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::amount::{Amount, InvalidAmount};
 use crate::error::{Error, Result};
+use crate::values::{Amount, InvalidAmount};
 
 /// A JSON object built from any `Serialize` value.
 pub(crate) type Metadata = Map<String, Value>;
@@ -39,23 +39,5 @@ pub(crate) fn metadata(value: impl Serialize) -> Result<Metadata> {
         Ok(Value::Object(map)) => Ok(map),
         Ok(other) => Err(Error::invalid(format!("metadata must serialize to a JSON object, not {other}"))),
         Err(e) => Err(Error::invalid(format!("metadata cannot be serialized: {e}"))),
-    }
-}
-
-/// Metadata kept as given until the request is built, so a bad value is reported by the call.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct MetadataArg(Option<Result<Metadata, String>>);
-
-impl MetadataArg {
-    pub(crate) fn set(&mut self, value: impl Serialize) {
-        self.0 = Some(metadata(value).map_err(|e| e.to_string()));
-    }
-
-    pub(crate) fn get(&self) -> Result<Option<Metadata>> {
-        match &self.0 {
-            None => Ok(None),
-            Some(Ok(map)) => Ok(Some(map.clone())),
-            Some(Err(message)) => Err(Error::InvalidInput(message.trim_start_matches("invalid input: ").to_owned())),
-        }
     }
 }

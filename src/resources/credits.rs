@@ -1,13 +1,11 @@
 //! Credits: grants and deductions without a reservation.
 
-use serde::Serialize;
-
-use crate::account_ref::AccountRef;
-use crate::amount::{Amount, InvalidAmount};
+use crate::api::types;
 use crate::client::CreditsClient;
 use crate::error::Result;
-use crate::types;
-use crate::validate::{self, MetadataArg};
+use crate::requests::AccountRef;
+use crate::requests::parts::{AccountAmount, PendingMetadata, description_setter, metadata_setter};
+use crate::values::{Amount, InvalidAmount};
 
 /// A grant of credits: [`AddCredits::new`] with the account and amount, then the optional
 /// setters.
@@ -24,40 +22,29 @@ use crate::validate::{self, MetadataArg};
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct AddCredits {
-    account: AccountRef,
-    amount: std::result::Result<Amount, InvalidAmount>,
+    target: AccountAmount,
     description: Option<String>,
     payment_method: Option<String>,
-    metadata: MetadataArg,
+    metadata: PendingMetadata,
 }
 
 impl AddCredits {
     /// Grants `amount` (greater than 0) credits to `account`.
     pub fn new(account: impl Into<AccountRef>, amount: impl TryInto<Amount, Error = InvalidAmount>) -> Self {
         Self {
-            account: account.into(),
-            amount: amount.try_into(),
+            target: AccountAmount::new(account, amount),
             description: None,
             payment_method: None,
-            metadata: MetadataArg::default(),
+            metadata: PendingMetadata::default(),
         }
     }
 
-    /// Why the credits are granted, e.g. `Credit purchase`.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
+    description_setter!("Why the credits are granted, e.g. `Credit purchase`.");
+    metadata_setter!();
 
     /// How they were paid for, e.g. `stripe`.
     pub fn payment_method(mut self, method: impl Into<String>) -> Self {
         self.payment_method = Some(method.into());
-        self
-    }
-
-    /// Any value that serializes to a JSON object.
-    pub fn metadata(mut self, metadata: impl Serialize) -> Self {
-        self.metadata.set(metadata);
         self
     }
 }
@@ -74,29 +61,19 @@ impl AddCredits {
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct DeductCredits {
-    account: AccountRef,
-    amount: std::result::Result<Amount, InvalidAmount>,
+    target: AccountAmount,
     description: Option<String>,
-    metadata: MetadataArg,
+    metadata: PendingMetadata,
 }
 
 impl DeductCredits {
     /// Deducts `amount` (greater than 0) credits from `account`.
     pub fn new(account: impl Into<AccountRef>, amount: impl TryInto<Amount, Error = InvalidAmount>) -> Self {
-        Self { account: account.into(), amount: amount.try_into(), description: None, metadata: MetadataArg::default() }
+        Self { target: AccountAmount::new(account, amount), description: None, metadata: PendingMetadata::default() }
     }
 
-    /// What the credits paid for, e.g. `API usage`.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
-    /// Any value that serializes to a JSON object.
-    pub fn metadata(mut self, metadata: impl Serialize) -> Self {
-        self.metadata.set(metadata);
-        self
-    }
+    description_setter!("What the credits paid for, e.g. `API usage`.");
+    metadata_setter!();
 }
 
 impl CreditsClient {
@@ -111,14 +88,15 @@ impl CreditsClient {
     /// # Ok(()) }
     /// ```
     pub async fn add_credits(&self, grant: AddCredits) -> Result<types::AddCreditsResponse> {
-        let (account_id, external_id) = grant.account.into_wire()?;
+        let metadata = grant.metadata.get()?;
+        let (account_id, external_id, amount) = grant.target.into_wire()?;
         let body = types::AddCreditsRequest {
             account_id,
             external_id,
-            amount: validate::amount("amount", &grant.amount)?,
+            amount,
             description: grant.description,
             payment_method: grant.payment_method,
-            metadata: grant.metadata.get()?,
+            metadata,
         };
         self.call(self.api().add_credits().body(body).send()).await
     }
@@ -133,14 +111,10 @@ impl CreditsClient {
     /// # Ok(()) }
     /// ```
     pub async fn deduct_credits(&self, charge: DeductCredits) -> Result<types::DeductCreditsResponse> {
-        let (account_id, external_id) = charge.account.into_wire()?;
-        let body = types::DeductCreditsRequest {
-            account_id,
-            external_id,
-            amount: validate::amount("amount", &charge.amount)?,
-            description: charge.description,
-            metadata: charge.metadata.get()?,
-        };
+        let metadata = charge.metadata.get()?;
+        let (account_id, external_id, amount) = charge.target.into_wire()?;
+        let body =
+            types::DeductCreditsRequest { account_id, external_id, amount, description: charge.description, metadata };
         self.call(self.api().deduct_credits().body(body).send()).await
     }
 }

@@ -1,14 +1,14 @@
 //! Plans: list, create, archive, and assignment to accounts.
 
-use crate::account_ref::AccountRef;
-use crate::amount::{Amount, InvalidAmount};
+use crate::api::types;
 use crate::client::CreditsClient;
 use crate::error::Result;
-use crate::open_enum::PlanStartMode;
-use crate::types;
-use crate::validate;
+use crate::requests::AccountRef;
+use crate::requests::validate;
+use crate::values::PlanStartMode;
+use crate::values::{Amount, InvalidAmount};
 
-pub use crate::types::PlanInterval;
+pub use crate::api::types::PlanInterval;
 
 /// A new recurring plan: [`CreatePlan::new`] with its name, credits per period and period.
 ///

@@ -1,12 +1,11 @@
 //! Accounts: create, list, get, balance and plan history.
 
-use serde::Serialize;
-
-use crate::account_ref::{AccountQuery, AccountRef};
+use crate::api::types;
 use crate::client::CreditsClient;
 use crate::error::Result;
-use crate::types;
-use crate::validate::{self, MetadataArg};
+use crate::requests::parts::{PendingMetadata, metadata_setter};
+use crate::requests::validate;
+use crate::requests::{AccountQuery, AccountRef};
 
 /// A new account; build it with [`CreateAccount::new`] and the optional setters.
 ///
@@ -25,13 +24,13 @@ pub struct CreateAccount {
     name: String,
     external_id: Option<String>,
     email: Option<String>,
-    metadata: MetadataArg,
+    metadata: PendingMetadata,
 }
 
 impl CreateAccount {
     /// An account with this display name.
     pub fn new(name: impl Into<String>) -> Self {
-        Self { name: name.into(), external_id: None, email: None, metadata: MetadataArg::default() }
+        Self { name: name.into(), external_id: None, email: None, metadata: PendingMetadata::default() }
     }
 
     /// Your own id of the user (e.g. your database id); unique in the project.
@@ -46,11 +45,7 @@ impl CreateAccount {
         self
     }
 
-    /// Any value that serializes to a JSON object.
-    pub fn metadata(mut self, metadata: impl Serialize) -> Self {
-        self.metadata.set(metadata);
-        self
-    }
+    metadata_setter!();
 
     fn into_body(self) -> Result<types::CreateAccountRequest> {
         Ok(types::CreateAccountRequest {

@@ -3,11 +3,11 @@
 
 use std::fmt;
 
+use crate::api::types;
 use crate::client::CreditsClient;
 use crate::error::Error;
-use crate::money::Credits;
-use crate::reservations::CreateReservation;
-use crate::types;
+use crate::resources::reservations::CreateReservation;
+use crate::values::Credits;
 
 /// What the guarded work used, and what it produced.
 ///
@@ -160,8 +160,8 @@ impl CreditsClient {
         for _ in 0..RELEASE_TRIES {
             match self.cancel_reservation(reservation_id).await {
                 Ok(_) => return Release::Released,
-                Err(Error::Api(api)) if !crate::retry::is_retryable_status(api.status) => {
-                    return match crate::reservations::landed_confirmation(&api, reservation_id, credits) {
+                Err(Error::Api(api)) if !crate::pipeline::retry::is_retryable_status(api.status) => {
+                    return match crate::resources::reservations::landed_confirmation(&api, reservation_id, credits) {
                         Some(confirmation) => Release::AlreadyConfirmed(confirmation),
                         None => Release::Failed(Error::Api(api)),
                     };

@@ -2,16 +2,15 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
-
-use crate::account_ref::{AccountQuery, AccountRef};
-use crate::amount::{Amount, InvalidAmount};
+use crate::api::types;
 use crate::client::CreditsClient;
 use crate::error::{ApiError, Error, Result};
-use crate::money::Credits;
-use crate::open_enum::ReservationStatus;
-use crate::types;
-use crate::validate::{self, MetadataArg};
+use crate::requests::parts::{AccountAmount, PendingMetadata, metadata_setter};
+use crate::requests::validate;
+use crate::requests::{AccountQuery, AccountRef};
+use crate::values::Credits;
+use crate::values::{Amount, InvalidAmount};
+use crate::values::{ErrorCode, ReservationStatus};
 use serde::Deserialize as _;
 
 /// A hold on credits: [`CreateReservation::new`] with the account and amount, then the
@@ -31,11 +30,10 @@ use serde::Deserialize as _;
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct CreateReservation {
-    account: AccountRef,
-    amount: std::result::Result<Amount, InvalidAmount>,
+    target: AccountAmount,
     operation: Option<String>,
     model: Option<String>,
-    metadata: MetadataArg,
+    metadata: PendingMetadata,
     expires_in: Option<Duration>,
 }
 
@@ -43,11 +41,10 @@ impl CreateReservation {
     /// Holds `amount` (greater than 0) credits of `account`.
     pub fn new(account: impl Into<AccountRef>, amount: impl TryInto<Amount, Error = InvalidAmount>) -> Self {
         Self {
-            account: account.into(),
-            amount: amount.try_into(),
+            target: AccountAmount::new(account, amount),
             operation: None,
             model: None,
-            metadata: MetadataArg::default(),
+            metadata: PendingMetadata::default(),
             expires_in: None,
         }
     }
@@ -64,11 +61,7 @@ impl CreateReservation {
         self
     }
 
-    /// Any value that serializes to a JSON object.
-    pub fn metadata(mut self, metadata: impl Serialize) -> Self {
-        self.metadata.set(metadata);
-        self
-    }
+    metadata_setter!();
 
     /// How long the hold lasts if not confirmed (1 s to 24 h; default 5 minutes).
     pub fn expires_in(mut self, ttl: Duration) -> Self {
@@ -76,13 +69,9 @@ impl CreateReservation {
         self
     }
 
-    fn amount(&self) -> Result<Amount> {
-        validate::amount("amount", &self.amount)
-    }
-
     fn into_body(self) -> Result<types::CreateReservationRequest> {
-        let amount = self.amount()?;
-        let (account_id, external_id) = self.account.into_wire()?;
+        let metadata = self.metadata.get()?;
+        let (account_id, external_id, amount) = self.target.into_wire()?;
         let expires_in_seconds = match self.expires_in {
             None => None,
             Some(ttl) if ttl.as_secs() <= 86_400 && ttl.as_secs() >= 1 => std::num::NonZeroU64::new(ttl.as_secs()),
@@ -94,7 +83,7 @@ impl CreateReservation {
             amount,
             operation: self.operation,
             model: self.model,
-            metadata: self.metadata.get()?,
+            metadata,
             expires_in_seconds,
         })
     }
@@ -268,7 +257,7 @@ pub(crate) fn landed_confirmation(
 }
 
 fn landed<'a>(error: &'a ApiError, status: &str) -> Option<&'a serde_json::Map<String, serde_json::Value>> {
-    if error.status.as_u16() != 409 || error.code.as_deref() != Some("reservation_not_pending") {
+    if error.status.as_u16() != 409 || error.code != Some(ErrorCode::ReservationNotPending) {
         return None;
     }
     let details = error.details.as_ref()?.as_object()?;

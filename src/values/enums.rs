@@ -168,3 +168,37 @@ open_enum! {
         NextPeriod => "next_period",
     }
 }
+
+open_enum! {
+    /// The machine-readable code of an API error (`error.code` in the body), as
+    /// [`Error::code`](crate::Error::code) returns it. The codes are INFERRED: the public
+    /// reference documents none, so a code this list does not know arrives as `Unknown`.
+    ErrorCode {
+        /// 400: the request is malformed or an argument is out of range.
+        InvalidRequest => "invalid_request",
+        /// 401: the API key is missing or wrong.
+        Unauthorized => "unauthorized",
+        /// 402: the account's available credits are fewer than asked for.
+        InsufficientCredits => "insufficient_credits",
+        /// 404: no account has this id or external id.
+        AccountNotFound => "account_not_found",
+        /// 404: no reservation has this id.
+        ReservationNotFound => "reservation_not_found",
+        /// 404: no plan has this id.
+        PlanNotFound => "plan_not_found",
+        /// 404: no model has this id.
+        ModelNotFound => "model_not_found",
+        /// 409: another account has this external id.
+        DuplicateExternalId => "duplicate_external_id",
+        /// 409: the reservation was already confirmed, cancelled or expired.
+        ReservationNotPending => "reservation_not_pending",
+        /// 409: the reservation expired before it was confirmed.
+        ReservationExpired => "reservation_expired",
+        /// 409: the plan is archived.
+        PlanArchived => "plan_archived",
+        /// 413: the request body is too large.
+        PayloadTooLarge => "payload_too_large",
+        /// 429: too many requests; retried by the pipeline.
+        RateLimited => "rate_limited",
+    }
+}

@@ -3,16 +3,16 @@
 
 use std::num::NonZeroU64;
 
-use chrono::{DateTime, Utc};
 use futures::Stream;
-use serde::Serialize;
 
-use crate::account_ref::{AccountQuery, AccountRef};
-use crate::amount::{Amount, InvalidAmount};
+use crate::api::types;
 use crate::client::CreditsClient;
 use crate::error::{Error, Result};
-use crate::types;
-use crate::validate::{self, MetadataArg};
+use crate::requests::parts::{
+    AccountAmount, DateWindow, PendingMetadata, description_setter, metadata_setter, window_setter,
+};
+use crate::requests::{AccountQuery, AccountRef};
+use crate::values::{Amount, InvalidAmount};
 
 /// The largest page the API serves.
 pub const MAX_PAGE_SIZE: u64 = 100;
@@ -20,23 +20,22 @@ pub const MAX_PAGE_SIZE: u64 = 100;
 /// Which transactions to list: every filter is optional.
 ///
 /// ```
-/// use credits_sdk::{AccountRef, TransactionQuery};
+/// use credits_sdk::{AccountRef, ListTransactions};
 ///
-/// let recent = TransactionQuery::new().account(AccountRef::id("acc_abc123")).limit(20).offset(0);
+/// let recent = ListTransactions::new().account(AccountRef::id("acc_abc123")).limit(20).offset(0);
 /// # let _ = recent;
 /// ```
 #[derive(Clone, Debug, Default)]
 #[must_use]
-pub struct TransactionQuery {
+pub struct ListTransactions {
     account: Option<AccountRef>,
     limit: Option<u64>,
     offset: Option<u64>,
-    start: Option<DateTime<Utc>>,
-    end: Option<DateTime<Utc>>,
+    window: DateWindow,
     include: Vec<String>,
 }
 
-impl TransactionQuery {
+impl ListTransactions {
     /// All transactions of the project.
     pub fn new() -> Self {
         Self::default()
@@ -60,12 +59,7 @@ impl TransactionQuery {
         self
     }
 
-    /// Only transactions created in `[start, end]`.
-    pub fn between(mut self, start: DateTime<Utc>, end: DateTime<Utc>) -> Self {
-        self.start = Some(start);
-        self.end = Some(end);
-        self
-    }
+    window_setter!();
 
     /// Embeds related records for audit, e.g. `"reservation"` or `"usage"`.
     pub fn include(mut self, related: impl Into<String>) -> Self {
@@ -96,43 +90,29 @@ impl TransactionQuery {
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct CreateTransaction {
-    account: AccountRef,
-    amount: std::result::Result<Amount, InvalidAmount>,
+    target: AccountAmount,
     kind: types::ManualTransactionType,
     description: Option<String>,
-    metadata: MetadataArg,
+    metadata: PendingMetadata,
 }
 
 impl CreateTransaction {
-    /// Adds `amount` credits to the balance.
+    /// A manual credit of `amount` (greater than 0) to `account`.
     pub fn credit(account: impl Into<AccountRef>, amount: impl TryInto<Amount, Error = InvalidAmount>) -> Self {
-        Self::new(account.into(), amount.try_into(), types::ManualTransactionType::Credit)
+        Self::new(AccountAmount::new(account, amount), types::ManualTransactionType::Credit)
     }
 
-    /// Takes `amount` credits from the balance.
+    /// A manual debit of `amount` (greater than 0) from `account`.
     pub fn debit(account: impl Into<AccountRef>, amount: impl TryInto<Amount, Error = InvalidAmount>) -> Self {
-        Self::new(account.into(), amount.try_into(), types::ManualTransactionType::Debit)
+        Self::new(AccountAmount::new(account, amount), types::ManualTransactionType::Debit)
     }
 
-    fn new(
-        account: AccountRef,
-        amount: std::result::Result<Amount, InvalidAmount>,
-        kind: types::ManualTransactionType,
-    ) -> Self {
-        Self { account, amount, kind, description: None, metadata: MetadataArg::default() }
+    fn new(target: AccountAmount, kind: types::ManualTransactionType) -> Self {
+        Self { target, kind, description: None, metadata: PendingMetadata::default() }
     }
 
-    /// What the entry is for, e.g. `Refund`.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
-    /// Any value that serializes to a JSON object.
-    pub fn metadata(mut self, metadata: impl Serialize) -> Self {
-        self.metadata.set(metadata);
-        self
-    }
+    description_setter!("What the entry is for, e.g. `Refund`.");
+    metadata_setter!();
 }
 
 impl CreditsClient {
@@ -140,12 +120,12 @@ impl CreditsClient {
     ///
     /// ```no_run
     /// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
-    /// use credits_sdk::{AccountRef, TransactionQuery};
-    /// let page = client.list_transactions(TransactionQuery::new().account(AccountRef::id("acc_abc123")).limit(20)).await?;
+    /// use credits_sdk::{AccountRef, ListTransactions};
+    /// let page = client.list_transactions(ListTransactions::new().account(AccountRef::id("acc_abc123")).limit(20)).await?;
     /// println!("{} of {}", page.items.len(), page.pagination.total_count);
     /// # Ok(()) }
     /// ```
-    pub async fn list_transactions(&self, query: TransactionQuery) -> Result<types::TransactionPage> {
+    pub async fn list_transactions(&self, query: ListTransactions) -> Result<types::TransactionPage> {
         let mut request = self.api().list_transactions();
         if let Some(account) = &query.account {
             request = request.for_account(account)?;
@@ -156,10 +136,10 @@ impl CreditsClient {
         if let Some(offset) = query.offset {
             request = request.offset(offset);
         }
-        if let Some(start) = query.start {
+        if let Some(start) = query.window.start {
             request = request.start_date(start);
         }
-        if let Some(end) = query.end {
+        if let Some(end) = query.window.end {
             request = request.end_date(end);
         }
         if !query.include.is_empty() {
@@ -174,14 +154,14 @@ impl CreditsClient {
     ///
     /// The API pages by offset over a newest-first list, so transactions written while the
     /// stream runs shift later pages: an item may then be yielded twice (never skipped, since
-    /// new items land before the ones already read). Use [`TransactionQuery::between`] with an
+    /// new items land before the ones already read). Use [`ListTransactions::between`] with an
     /// end date in the past for an exact snapshot.
     ///
     /// ```no_run
     /// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
     /// use futures::TryStreamExt;
-    /// use credits_sdk::{AccountRef, TransactionQuery};
-    /// let mut all = std::pin::pin!(client.stream_transactions(TransactionQuery::new().account(AccountRef::id("acc_1"))));
+    /// use credits_sdk::{AccountRef, ListTransactions};
+    /// let mut all = std::pin::pin!(client.stream_transactions(ListTransactions::new().account(AccountRef::id("acc_1"))));
     /// while let Some(transaction) = all.try_next().await? {
     ///     println!("{} {}", transaction.id, transaction.amount);
     /// }
@@ -189,11 +169,11 @@ impl CreditsClient {
     /// ```
     pub fn stream_transactions(
         &self,
-        query: TransactionQuery,
+        query: ListTransactions,
     ) -> impl Stream<Item = Result<types::Transaction>> + Send + 'static {
         struct Pager {
             client: CreditsClient,
-            query: TransactionQuery,
+            query: ListTransactions,
             page: std::vec::IntoIter<types::Transaction>,
             more: bool,
         }
@@ -226,14 +206,15 @@ impl CreditsClient {
     /// # Ok(()) }
     /// ```
     pub async fn create_transaction(&self, entry: CreateTransaction) -> Result<types::CreateTransactionResponse> {
-        let (account_id, external_id) = entry.account.into_wire()?;
+        let metadata = entry.metadata.get()?;
+        let (account_id, external_id, amount) = entry.target.into_wire()?;
         let body = types::CreateTransactionRequest {
             account_id,
             external_id,
-            amount: validate::amount("amount", &entry.amount)?,
+            amount,
             type_: entry.kind,
             description: entry.description,
-            metadata: entry.metadata.get()?,
+            metadata,
         };
         self.call(self.api().create_transaction().body(body).send()).await
     }

@@ -1,7 +1,7 @@
 //! [`AccountRef`]: the choice between an account's own id and your external id.
 
+use crate::api::types;
 use crate::error::Result;
-use crate::types;
 
 /// Names exactly one account: by the id Credits gave it (`acc_…`) or by your own user id.
 ///
@@ -37,9 +37,11 @@ impl AccountRef {
     /// `(accountId, externalId)` for a request, after checking the id is not empty.
     pub(crate) fn into_wire(self) -> Result<(Option<String>, Option<String>)> {
         match self {
-            AccountRef::Id(id) => crate::validate::require_non_empty("account id", &id).map(|()| (Some(id), None)),
+            AccountRef::Id(id) => {
+                crate::requests::validate::require_non_empty("account id", &id).map(|()| (Some(id), None))
+            }
             AccountRef::External(id) => {
-                crate::validate::require_non_empty("external id", &id).map(|()| (None, Some(id)))
+                crate::requests::validate::require_non_empty("external id", &id).map(|()| (None, Some(id)))
             }
         }
     }

@@ -1,14 +1,13 @@
 //! Usage: record usage events, list them, and summarise them.
 
-use chrono::{DateTime, Utc};
-
-use crate::account_ref::{AccountQuery, AccountRef};
+use crate::api::types;
 use crate::client::CreditsClient;
 use crate::error::{Error, Result};
-use crate::open_enum::{UsageContext, UsageType};
-use crate::transport::Observed;
-use crate::types;
-use crate::validate;
+use crate::pipeline::CallReport;
+use crate::requests::parts::{DateWindow, TokenCounts, description_setter, token_setters, window_setter};
+use crate::requests::validate;
+use crate::requests::{AccountQuery, AccountRef};
+use crate::values::UsageContext;
 
 /// One usage event. [`RecordUsage::customer`] ties it to an account and the transaction that
 /// paid for it (usually from a confirm); [`RecordUsage::system`] is your own usage.
@@ -28,11 +27,7 @@ use crate::validate;
 pub struct RecordUsage {
     customer: Option<(AccountRef, String)>,
     model_id: String,
-    usage_type: Option<UsageType>,
-    input_tokens: Option<u64>,
-    output_tokens: Option<u64>,
-    cached_tokens: Option<u64>,
-    audio_seconds: Option<f64>,
+    counts: TokenCounts,
     description: Option<String>,
 }
 
@@ -52,48 +47,11 @@ impl RecordUsage {
     }
 
     fn new(customer: Option<(AccountRef, String)>, model_id: String) -> Self {
-        Self {
-            customer,
-            model_id,
-            usage_type: None,
-            input_tokens: None,
-            output_tokens: None,
-            cached_tokens: None,
-            audio_seconds: None,
-            description: None,
-        }
+        Self { customer, model_id, counts: TokenCounts::default(), description: None }
     }
 
-    /// What was used (default `text`).
-    pub fn usage_type(mut self, usage_type: UsageType) -> Self {
-        self.usage_type = Some(usage_type);
-        self
-    }
-
-    /// Input and output tokens.
-    pub fn tokens(mut self, input: u64, output: u64) -> Self {
-        self.input_tokens = Some(input);
-        self.output_tokens = Some(output);
-        self
-    }
-
-    /// Input tokens served from cache.
-    pub fn cached_tokens(mut self, cached: u64) -> Self {
-        self.cached_tokens = Some(cached);
-        self
-    }
-
-    /// Seconds of audio, for `audio_stt` and `audio_tts`.
-    pub fn audio_seconds(mut self, seconds: f64) -> Self {
-        self.audio_seconds = Some(seconds);
-        self
-    }
-
-    /// What the usage was, e.g. `Chat completion`.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
+    token_setters!();
+    description_setter!("What the usage was, e.g. `Chat completion`.");
 
     fn into_body(self) -> Result<types::RecordUsageRequest> {
         let (context, account_id, external_id, transaction_id) = match self.customer {
@@ -110,11 +68,11 @@ impl RecordUsage {
             external_id,
             transaction_id,
             model_id: validate::non_empty("model id", &self.model_id)?,
-            usage_type: self.usage_type,
-            input_tokens: self.input_tokens,
-            output_tokens: self.output_tokens,
-            cached_tokens: self.cached_tokens,
-            audio_duration_seconds: self.audio_seconds.map(validate::audio_seconds).transpose()?,
+            audio_duration_seconds: self.counts.audio_seconds()?,
+            usage_type: self.counts.usage_type,
+            input_tokens: self.counts.input,
+            output_tokens: self.counts.output,
+            cached_tokens: self.counts.cached,
             description: self.description,
         })
     }
@@ -126,22 +84,21 @@ impl RecordUsage {
 /// reads like the TypeScript SDK's `getUsageSummary("customer")`.
 ///
 /// ```
-/// use credits_sdk::{AccountRef, UsageContext, UsageQuery};
+/// use credits_sdk::{AccountRef, UsageContext, GetUsage};
 ///
-/// let query = UsageQuery::new().account(AccountRef::external("user_456")).context(UsageContext::Customer);
+/// let query = GetUsage::new().account(AccountRef::external("user_456")).context(UsageContext::Customer);
 /// # let _ = query;
 /// ```
 #[derive(Clone, Debug, Default)]
 #[must_use]
-pub struct UsageQuery {
+pub struct GetUsage {
     account: Option<AccountRef>,
     model_id: Option<String>,
     context: Option<UsageContext>,
-    start: Option<DateTime<Utc>>,
-    end: Option<DateTime<Utc>>,
+    window: DateWindow,
 }
 
-impl UsageQuery {
+impl GetUsage {
     /// All usage of the project.
     pub fn new() -> Self {
         Self::default()
@@ -165,17 +122,12 @@ impl UsageQuery {
         self
     }
 
-    /// Only usage recorded in `[start, end]`.
-    pub fn between(mut self, start: DateTime<Utc>, end: DateTime<Utc>) -> Self {
-        self.start = Some(start);
-        self.end = Some(end);
-        self
-    }
+    window_setter!();
 }
 
-impl From<UsageContext> for UsageQuery {
+impl From<UsageContext> for GetUsage {
     fn from(context: UsageContext) -> Self {
-        UsageQuery::new().context(context)
+        GetUsage::new().context(context)
     }
 }
 
@@ -199,11 +151,11 @@ impl CreditsClient {
     ///
     /// ```no_run
     /// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
-    /// use credits_sdk::{AccountRef, UsageContext, UsageQuery};
-    /// let records = client.get_usage(UsageQuery::new().account(AccountRef::external("user_456")).context(UsageContext::Customer)).await?;
+    /// use credits_sdk::{AccountRef, UsageContext, GetUsage};
+    /// let records = client.get_usage(GetUsage::new().account(AccountRef::external("user_456")).context(UsageContext::Customer)).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn get_usage(&self, query: impl Into<UsageQuery>) -> Result<Vec<types::UsageRecord>> {
+    pub async fn get_usage(&self, query: impl Into<GetUsage>) -> Result<Vec<types::UsageRecord>> {
         let (response, _) = self.usage_request(query.into(), false).await;
         Ok(response?.usage_records)
     }
@@ -217,7 +169,7 @@ impl CreditsClient {
     /// println!("spent ${:?}", summary.total_cost_usd);
     /// # Ok(()) }
     /// ```
-    pub async fn get_usage_summary(&self, query: impl Into<UsageQuery>) -> Result<types::UsageSummary> {
+    pub async fn get_usage_summary(&self, query: impl Into<GetUsage>) -> Result<types::UsageSummary> {
         let (response, observed) = self.usage_request(query.into(), true).await;
         let response = response?;
         match response.summary {
@@ -226,27 +178,27 @@ impl CreditsClient {
         }
     }
 
-    async fn usage_request(&self, query: UsageQuery, summary: bool) -> (Result<types::UsageResponse>, Observed) {
+    async fn usage_request(&self, query: GetUsage, summary: bool) -> (Result<types::UsageResponse>, CallReport) {
         let mut request = self.api().get_usage();
         if let Some(account) = &query.account {
             request = match request.for_account(account) {
                 Ok(request) => request,
-                Err(error) => return (Err(error), Observed::default()),
+                Err(error) => return (Err(error), CallReport::default()),
             };
         }
         if let Some(model) = &query.model_id {
             match validate::non_empty("model id", model) {
                 Ok(model) => request = request.model_id(model),
-                Err(error) => return (Err(error), Observed::default()),
+                Err(error) => return (Err(error), CallReport::default()),
             }
         }
         if let Some(context) = query.context {
             request = request.context(context);
         }
-        if let Some(start) = query.start {
+        if let Some(start) = query.window.start {
             request = request.start_date(start);
         }
-        if let Some(end) = query.end {
+        if let Some(end) = query.window.end {
             request = request.end_date(end);
         }
         if summary {

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::money::Credits;
+use crate::values::Credits;
 
 /// The largest amount accepted, 2^53 − 1: the largest whole number every JSON reader,
 /// including JavaScript's, keeps exactly.

@@ -1,27 +1,27 @@
 //! Models: the built-in price table and cost estimates.
 
+use crate::api::types;
 use crate::client::CreditsClient;
 use crate::error::{Error, Result};
-use crate::open_enum::UsageType;
-use crate::types;
-use crate::validate;
+use crate::requests::parts::{TokenCounts, token_setters};
+use crate::requests::validate;
 
 /// Which models to list: every filter is optional.
 ///
 /// ```
-/// use credits_sdk::ModelFilter;
+/// use credits_sdk::ListModels;
 ///
-/// let flagships = ModelFilter::new().provider("openai").tier("flagship");
+/// let flagships = ListModels::new().provider("openai").tier("flagship");
 /// # let _ = flagships;
 /// ```
 #[derive(Clone, Debug, Default)]
 #[must_use]
-pub struct ModelFilter {
+pub struct ListModels {
     provider: Option<String>,
     tier: Option<String>,
 }
 
-impl ModelFilter {
+impl ListModels {
     /// Every model.
     pub fn new() -> Self {
         Self::default()
@@ -40,87 +40,44 @@ impl ModelFilter {
     }
 }
 
-/// A model call to price: [`CostQuery::new`] with the model, then the counts.
+/// A model call to price: [`CalculateCost::new`] with the model, then the counts.
 ///
 /// ```
-/// use credits_sdk::CostQuery;
+/// use credits_sdk::CalculateCost;
 ///
-/// let query = CostQuery::new("gpt-4o").tokens(5000, 1000).cached_tokens(2000);
+/// let query = CalculateCost::new("gpt-4o").tokens(5000, 1000).cached_tokens(2000);
 /// # let _ = query;
 /// ```
 #[derive(Clone, Debug)]
 #[must_use]
-pub struct CostQuery {
+pub struct CalculateCost {
     model_id: String,
-    input_tokens: Option<u64>,
-    output_tokens: Option<u64>,
-    cached_tokens: Option<u64>,
-    usage_type: Option<UsageType>,
-    audio_seconds: Option<f64>,
+    counts: TokenCounts,
 }
 
-impl CostQuery {
-    /// A call to `model_id`.
+impl CalculateCost {
+    /// An estimate for `model_id`; add what was used with the setters.
     pub fn new(model_id: impl Into<String>) -> Self {
-        Self {
-            model_id: model_id.into(),
-            input_tokens: None,
-            output_tokens: None,
-            cached_tokens: None,
-            usage_type: None,
-            audio_seconds: None,
-        }
+        Self { model_id: model_id.into(), counts: TokenCounts::default() }
     }
 
-    /// Input and output tokens.
-    pub fn tokens(mut self, input: u64, output: u64) -> Self {
-        self.input_tokens = Some(input);
-        self.output_tokens = Some(output);
-        self
-    }
-
-    /// Input tokens served from cache.
-    pub fn cached_tokens(mut self, cached: u64) -> Self {
-        self.cached_tokens = Some(cached);
-        self
-    }
-
-    /// What is used (default `text`).
-    pub fn usage_type(mut self, usage_type: UsageType) -> Self {
-        self.usage_type = Some(usage_type);
-        self
-    }
-
-    /// Seconds of audio, for audio usage types.
-    pub fn audio_seconds(mut self, seconds: f64) -> Self {
-        self.audio_seconds = Some(seconds);
-        self
-    }
+    token_setters!();
 }
 
 impl CreditsClient {
-    /// Lists every model with its prices (`GET /v1/models`).
+    /// Lists the models with their prices (`GET /v1/models`), all of them with
+    /// `ListModels::new()`, or those of one provider or tier.
     ///
     /// ```no_run
     /// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
-    /// for model in client.list_models().await? {
+    /// use credits_sdk::ListModels;
+    /// for model in client.list_models(ListModels::new()).await? {
     ///     println!("{} {:?}", model.model_id, model.pricing);
     /// }
+    /// let openai = client.list_models(ListModels::new().provider("openai")).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn list_models(&self) -> Result<Vec<types::Model>> {
-        self.list_models_filtered(ModelFilter::new()).await
-    }
-
-    /// Lists the models of one provider or tier (`GET /v1/models?provider=&tier=`).
-    ///
-    /// ```no_run
-    /// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
-    /// use credits_sdk::ModelFilter;
-    /// let openai = client.list_models_filtered(ModelFilter::new().provider("openai")).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn list_models_filtered(&self, filter: ModelFilter) -> Result<Vec<types::Model>> {
+    pub async fn list_models(&self, filter: ListModels) -> Result<Vec<types::Model>> {
         let mut request = self.api().list_models();
         if let Some(provider) = filter.provider {
             request = request.provider(provider);
@@ -153,19 +110,19 @@ impl CreditsClient {
     ///
     /// ```no_run
     /// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
-    /// use credits_sdk::CostQuery;
-    /// let estimate = client.calculate_cost(CostQuery::new("gpt-4o").tokens(5000, 1000)).await?;
+    /// use credits_sdk::CalculateCost;
+    /// let estimate = client.calculate_cost(CalculateCost::new("gpt-4o").tokens(5000, 1000)).await?;
     /// println!("${}", estimate.estimated_cost_usd);
     /// # Ok(()) }
     /// ```
-    pub async fn calculate_cost(&self, query: CostQuery) -> Result<types::CalculateCostResponse> {
+    pub async fn calculate_cost(&self, query: CalculateCost) -> Result<types::CalculateCostResponse> {
         let body = types::CalculateCostRequest {
             model_id: validate::non_empty("model id", &query.model_id)?,
-            input_tokens: query.input_tokens,
-            output_tokens: query.output_tokens,
-            cached_tokens: query.cached_tokens,
-            usage_type: query.usage_type,
-            audio_duration_seconds: query.audio_seconds.map(validate::audio_seconds).transpose()?,
+            audio_duration_seconds: query.counts.audio_seconds()?,
+            input_tokens: query.counts.input,
+            output_tokens: query.counts.output,
+            cached_tokens: query.counts.cached,
+            usage_type: query.counts.usage_type,
         };
         self.call(self.api().calculate_cost().body(body).send()).await
     }

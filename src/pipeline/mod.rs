@@ -1,0 +1,21 @@
+//! The request pipeline every call goes through, whether it comes from a generated builder or
+//! from the facade: it adds the API key and user agent, refuses to send the key in clear text
+//! or to another origin, applies the attempt timeouts within the call's time budget, retries
+//! what is safe to retry, bounds the memory a response may take, keeps error bodies readable,
+//! and traces every attempt. The generated client calls it from its `ClientHooks`
+//! (`src/api.rs`); nothing here depends on the generated code.
+
+pub(crate) mod operations;
+pub(crate) mod retry;
+mod scope;
+mod send;
+mod settings;
+
+pub use retry::RetryPolicy;
+pub use scope::with_attempt_timeout;
+pub(crate) use scope::{CallReport, Refused, scoped};
+pub(crate) use send::{check_response, is_loopback_or_https, prepare, send};
+pub use settings::{
+    ApiKey, ApiKeyError, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_USER_AGENT, InvalidUserAgent, Pipeline, http_client_builder,
+};

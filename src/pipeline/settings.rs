@@ -1,0 +1,203 @@
+//! The pipeline's per-client settings: the API key, user agent, timeouts, retry policy and
+//! limits, held by the generated client as its inner value; and the HTTP client the SDK uses.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::header::{HeaderName, HeaderValue};
+
+use super::retry::RetryPolicy;
+
+/// A Credits API key. Its value never appears in `Debug` or `Display` output.
+///
+/// ```
+/// let key = credits_sdk::ApiKey::new("sk_test_123").unwrap();
+/// assert_eq!(format!("{key:?}"), "ApiKey(<redacted>)");
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+/// Why a string cannot be an API key.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiKeyError {
+    /// The key is empty or only whitespace.
+    #[error("the API key is empty")]
+    Empty,
+    /// The key has characters that cannot be sent in an HTTP header.
+    #[error("the API key has characters that cannot be sent in an HTTP header")]
+    NotAHeaderValue,
+}
+
+impl ApiKey {
+    /// Wraps a key, refusing values that could not be sent as the `X-API-Key` header.
+    pub fn new(key: impl Into<String>) -> Result<Self, ApiKeyError> {
+        let key = key.into();
+        if key.trim().is_empty() {
+            return Err(ApiKeyError::Empty);
+        }
+        if reqwest::header::HeaderValue::from_str(&key).is_err() {
+            return Err(ApiKeyError::NotAHeaderValue);
+        }
+        Ok(Self(key))
+    }
+
+    /// The key itself, for the one place that sends it.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+/// Why an application name cannot go in the `User-Agent` header.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("user agent {0:?} is not a valid header value")]
+pub struct InvalidUserAgent(String);
+
+/// The header that carries the API key.
+pub(crate) const API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
+
+/// The `User-Agent` sent by the SDK: `credits-sdk-rust/<version>`.
+pub const DEFAULT_USER_AGENT: &str = concat!("credits-sdk-rust/", env!("CARGO_PKG_VERSION"));
+
+/// The per-attempt timeout when none is configured. The whole call, retries and waits
+/// included, is bounded by [`RetryPolicy::max_elapsed`] (30 s by default).
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The connect timeout of [`http_client_builder`].
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The largest response body read when none is configured: 8 MiB, far above any Credits
+/// response (lists hold at most 100 items).
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+
+/// A `reqwest::ClientBuilder` with the settings the SDK's own HTTP client uses; start from it
+/// when you bring your own client, to keep the protections:
+///
+/// - **no redirects**: a 3xx reaches the caller as an error carrying its `Location`, so the
+///   `X-API-Key` header is never sent to another origin (reqwest's default policy would follow
+///   up to 10 redirects and forward the key);
+/// - **proxies only for `https://`**: `HTTPS_PROXY` / `ALL_PROXY` (and `NO_PROXY`) from the
+///   environment apply to HTTPS requests, whose key stays inside the TLS tunnel; `http://`
+///   requests (a loopback sandbox) always connect directly, so a proxy never sees the key in
+///   clear text. `HTTP_PROXY` is ignored;
+/// - a 10 s connect timeout and `TCP_NODELAY`.
+///
+/// A client that follows redirects anyway still cannot hand another origin's answer to your
+/// code: the pipeline refuses it. But by then the key has been sent there, so don't.
+///
+/// ```
+/// use credits_sdk::api::{http_client_builder, Client, Pipeline};
+/// use credits_sdk::ApiKey;
+///
+/// let http = http_client_builder().pool_max_idle_per_host(4).build()?;
+/// let client = Client::new_with_client("https://api.credits.dev", http, Pipeline::new(ApiKey::new("sk_test_1")?));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .connect_timeout(DEFAULT_CONNECT_TIMEOUT)
+        .tcp_nodelay(true);
+    if let Some(proxy) = https_proxy_from_env(|name| std::env::var(name).ok()) {
+        builder = builder.proxy(proxy);
+    }
+    builder
+}
+
+/// The proxy for HTTPS requests named by the environment, if any.
+fn https_proxy_from_env(var: impl Fn(&str) -> Option<String>) -> Option<reqwest::Proxy> {
+    let url = ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+        .into_iter()
+        .find_map(|name| var(name).filter(|value| !value.trim().is_empty()))?;
+    match reqwest::Proxy::https(url.as_str()) {
+        Ok(proxy) => Some(proxy.no_proxy(reqwest::NoProxy::from_env())),
+        Err(error) => {
+            tracing::warn!(%error, "ignoring the HTTPS proxy named by the environment");
+            None
+        }
+    }
+}
+
+/// Per-client state of the pipeline: the generated [`Client`](crate::api::Client)'s inner value.
+///
+/// Build one to use the generated client directly; the facade builds its own.
+///
+/// ```
+/// use credits_sdk::api::Pipeline;
+/// use credits_sdk::{ApiKey, RetryPolicy};
+///
+/// let pipeline = Pipeline::new(ApiKey::new("sk_test_123").unwrap())
+///     .with_retry(RetryPolicy::default().max_attempts(5))
+///     .with_attempt_timeout(std::time::Duration::from_secs(10));
+/// assert!(!format!("{pipeline:?}").contains("sk_test_123"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Pipeline {
+    /// The key as a header value, built once and marked sensitive (its `Debug` says
+    /// `Sensitive`).
+    pub(super) api_key_header: HeaderValue,
+    pub(super) user_agent: HeaderValue,
+    pub(super) timeout: Duration,
+    pub(super) retry: RetryPolicy,
+    pub(super) allow_insecure_http: bool,
+    pub(super) max_response_bytes: usize,
+}
+
+impl Pipeline {
+    /// A pipeline that authenticates with `api_key`, with the default timeout and retries.
+    pub fn new(api_key: ApiKey) -> Self {
+        // ApiKey::new already checked that the key is a valid header value.
+        let mut api_key_header =
+            HeaderValue::from_str(api_key.expose()).unwrap_or_else(|_| HeaderValue::from_static(""));
+        api_key_header.set_sensitive(true);
+        Self {
+            api_key_header,
+            user_agent: HeaderValue::from_static(DEFAULT_USER_AGENT),
+            timeout: DEFAULT_ATTEMPT_TIMEOUT,
+            retry: RetryPolicy::default(),
+            allow_insecure_http: false,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        }
+    }
+
+    /// Sets how failed requests are retried.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets the largest response body read; a longer success body ends the call with an error
+    /// (`Error::ResponseTooLarge` in the facade), a longer error body is cut.
+    pub fn with_max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// Sets the time one attempt may take, from sending to the end of the body. The whole call
+    /// stays within the retry policy's [`max_elapsed`](RetryPolicy::max_elapsed).
+    pub fn with_attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Prefixes the SDK's `User-Agent` with your application's, e.g. `myapp/1.2`.
+    pub fn with_user_agent(mut self, application: &str) -> Result<Self, InvalidUserAgent> {
+        let value = format!("{application} {DEFAULT_USER_AGENT}");
+        self.user_agent = HeaderValue::from_str(&value).map_err(|_| InvalidUserAgent(application.to_owned()))?;
+        Ok(self)
+    }
+
+    /// Allows `http://` base URLs on hosts other than loopback, sending the key in clear text.
+    /// Off by default.
+    pub fn with_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+}
