@@ -11,7 +11,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 expect_failure() { # name, sed expression applied to the spec, text the error must contain
   local name=$1 edit=$2 expected=$3
   rm -rf "$work/crate" && mkdir -p "$work/crate"
-  cp -r "$root/build.rs" "$root/src" "$root/README.md" "$work/crate/"
+  cp -r "$root/build.rs" "$root/codegen" "$root/src" "$root/README.md" "$work/crate/"
   sed -e '/^\[workspace\]/,/^$/d' -e 's/\.workspace = true/ = "2024"/' -e '/^\[dev-dependencies\]/,$d' "$root/Cargo.toml" \
     | sed -e 's/^rust-version = "2024"/rust-version = "1.88"/' -e 's/^license = "2024"/license = "MIT OR Apache-2.0"/' \
           -e 's/^repository = "2024"/repository = "https:\/\/example.invalid"/' > "$work/crate/Cargo.toml"
