@@ -2,7 +2,11 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::money::{Exact, to_raw};
 
 /// An error answered by the sandbox, rendered as the spec's `ErrorBody`.
 #[derive(Debug, Clone)]
@@ -13,8 +17,8 @@ pub struct ApiError {
     pub code: &'static str,
     /// Human-readable explanation.
     pub message: String,
-    /// Extra facts, e.g. `{available, requested}`.
-    pub details: Option<Value>,
+    /// Extra facts, e.g. `{available, requested}`, as JSON text (so numbers stay exact).
+    pub details: Option<Box<RawValue>>,
     /// Value of a `Retry-After` header, for injected faults.
     pub retry_after: Option<String>,
 }
@@ -46,30 +50,55 @@ impl ApiError {
     }
 
     /// 402 `insufficient_credits` with `details: {available, requested}`.
-    pub fn insufficient(available: f64, requested: f64) -> Self {
-        let mut error = Self::new(
+    pub fn insufficient(available: Decimal, requested: Decimal) -> Self {
+        let (available, requested) = (Exact(available), Exact(requested));
+        Self::new(
             StatusCode::PAYMENT_REQUIRED,
             "insufficient_credits",
             format!("insufficient credits: {available} available, {requested} requested"),
-        );
-        error.details = Some(json!({ "available": available, "requested": requested }));
-        error
+        )
+        .with_details(&Available { available, requested })
+    }
+
+    /// 500 `internal_error`, for a handler that panicked.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", message)
     }
 
     /// Attaches extra facts to the error body.
-    pub fn with_details(mut self, details: Value) -> Self {
-        self.details = Some(details);
+    pub fn with_details<T: Serialize + ?Sized>(mut self, details: &T) -> Self {
+        self.details = Some(to_raw(details));
         self
     }
 }
 
+#[derive(Serialize)]
+struct Available {
+    available: Exact,
+    requested: Exact,
+}
+
+/// `{"success": false, "error": {...}}`.
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    success: bool,
+    error: ErrorFields<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorFields<'a> {
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<&'a RawValue>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut error = json!({ "code": self.code, "message": self.message });
-        if let (Some(details), Some(object)) = (self.details, error.as_object_mut()) {
-            object.insert("details".into(), details);
-        }
-        let body = json!({ "success": false, "error": error });
+        let body = ErrorBody {
+            success: false,
+            error: ErrorFields { code: self.code, message: &self.message, details: self.details.as_deref() },
+        };
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(value) = self.retry_after.and_then(|v| HeaderValue::from_str(&v).ok()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);

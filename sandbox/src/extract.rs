@@ -1,18 +1,25 @@
 //! Request extractors that turn every malformed body or query into a 4xx JSON error.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use chrono::{DateTime, Utc};
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 
 use crate::error::ApiError;
 
+/// How long a handler waits for a request body once it starts reading it; put in the request
+/// extensions by the server (the header-read timeout). Without it, bodies are read unbounded.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyReadTimeout(pub Duration);
+
 /// A JSON object body decoded into `T`. Rejects other content types (415), bodies that are
-/// not a JSON object, and anything `T` refuses (400).
+/// not a single well-formed JSON object or repeat a key in any object at any depth (400),
+/// bodies that do not arrive within the read timeout (408), and anything `T` refuses (400).
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
@@ -28,15 +35,101 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 "the body must be JSON with Content-Type: application/json",
             ));
         }
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", rejection.body_text())
+        let timeout = request.extensions().get::<BodyReadTimeout>().copied();
+        let read = Bytes::from_request(request, state);
+        let read = match timeout {
+            Some(BodyReadTimeout(limit)) => tokio::time::timeout(limit, read).await.map_err(|_| {
+                ApiError::new(StatusCode::REQUEST_TIMEOUT, "request_timeout", "the request body did not arrive in time")
+            })?,
+            None => read.await,
+        };
+        let bytes = read.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", rejection.body_text())
+            } else {
+                ApiError::invalid(format!("the body could not be read: {}", rejection.body_text()))
+            }
         })?;
-        let value: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|e| ApiError::invalid(format!("malformed JSON body: {e}")))?;
-        if !value.is_object() {
+        let is_object = strict_json(&bytes).map_err(|e| {
+            if e.is_data() {
+                ApiError::invalid(format!("invalid body: {e}"))
+            } else {
+                ApiError::invalid(format!("malformed JSON body: {e}"))
+            }
+        })?;
+        if !is_object {
             return Err(ApiError::invalid("the body must be a JSON object"));
         }
-        serde_json::from_value(value).map(ApiJson).map_err(|e| ApiError::invalid(format!("invalid body: {e}")))
+        serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| ApiError::invalid(format!("invalid body: {e}")))
+    }
+}
+
+/// Checks that `bytes` is one well-formed JSON document in which no object repeats a key, at
+/// any depth (`{"amount": 1, "amount": 500}` must not grant 500). Returns whether the document
+/// is an object. serde_json's nesting limit (128) bounds the recursion.
+pub fn strict_json(bytes: &[u8]) -> Result<bool, serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let is_object = Strict.deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(is_object)
+}
+
+/// Walks one JSON value, refusing duplicate keys; yields whether it was an object.
+struct Strict;
+
+impl<'de> DeserializeSeed<'de> for Strict {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strict {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_unit<E>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        while seq.next_element_seed(Strict)?.is_some() {}
+        Ok(false)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut seen = HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            map.next_value_seed(Strict)?;
+            if let Some(key) = seen.replace(key) {
+                return Err(A::Error::custom(format_args!("duplicate key `{key}`")));
+            }
+        }
+        Ok(true)
     }
 }
 
@@ -102,5 +195,22 @@ impl ApiQuery {
         serde_json::from_value(serde_json::Value::String(raw.to_owned()))
             .map(Some)
             .map_err(|_| ApiError::invalid(format!("`{name}` has an unknown value `{raw}`")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strict_json;
+
+    #[test]
+    fn duplicate_keys_are_refused_at_any_depth() {
+        assert!(strict_json(br#"{"amount": 1, "amount": 500}"#).unwrap_err().is_data());
+        assert!(strict_json(br#"{"metadata": {"a": {"b": 1, "b": 2}}}"#).is_err());
+        assert!(strict_json(br#"{"list": [{"x": 1}, {"x": 2, "y": 3, "x": 4}]}"#).is_err());
+        assert!(strict_json(br#"{"a\u0062": 1, "ab": 2}"#).is_err(), "escapes are compared decoded");
+        assert!(strict_json(br#"{"a": {"a": 1}, "b": [{"a": 1}, {"a": 2}]}"#).unwrap());
+        assert!(!strict_json(b"[1, 2]").unwrap(), "an array is not an object");
+        assert!(strict_json(b"{} {}").is_err());
+        assert!(strict_json(&[b'['; 200]).is_err(), "nesting is bounded");
     }
 }

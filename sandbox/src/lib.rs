@@ -10,8 +10,14 @@
 //! # Ok(()) }
 //! ```
 //!
-//! See `sandbox/README.md` for the error codes and the decisions taken where the public
-//! reference is silent.
+//! Money is exact: amounts are read from the digits of the JSON numbers and kept as decimals
+//! (at most [`MAX_CREDITS`], with at most [`MAX_CREDIT_PLACES`] decimal places), and
+//! responses carry exact JSON numbers. The server bounds what a client can hold: connections
+//! without a request in progress are closed after the header-read timeout, and at most
+//! `max_connections` are served at once.
+//!
+//! See `sandbox/README.md` for the error codes, the limits and the decisions taken where the
+//! public reference is silent.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -21,10 +27,16 @@ mod error;
 mod extract;
 mod faults;
 mod models;
+mod money;
 mod routes;
 mod server;
 mod state;
 mod wire;
 
 pub use faults::{Fault, FaultHandle, FaultSpec};
-pub use server::{DEFAULT_RESERVATION_TTL, Sandbox, SandboxBuilder, generate_api_key};
+pub use money::{MAX_CREDIT_PLACES, MAX_CREDITS, MAX_SECONDS_PLACES};
+pub use server::{
+    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_RESERVATION_TTL, MAX_HEADER_BYTES,
+    MAX_HEADER_READ_TIMEOUT, MAX_HEADERS, MAX_RESERVATION_TTL, MAX_URI_BYTES, Sandbox, SandboxBuilder,
+    generate_api_key,
+};

@@ -16,9 +16,16 @@ struct Args {
     /// API key accepted by the sandbox; repeat for several projects. Default: one generated key.
     #[arg(long = "api-key")]
     api_keys: Vec<String>,
-    /// Seconds a reservation lasts unless a request sets `expiresInSeconds`.
-    #[arg(long, default_value_t = 300)]
+    /// Seconds a reservation lasts unless a request sets `expiresInSeconds` (1 to 86400).
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     reservation_ttl_secs: u64,
+    /// Seconds a connection may go without a request in progress (no request yet, a request
+    /// head still arriving, or idle between requests) before it is closed (1 to 3600).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    header_read_timeout_secs: u64,
+    /// Connections served at once; further ones wait until one closes (1 to 100000).
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    max_connections: u64,
     /// Start each project with demo data (account `user_demo` with 1000 credits, a "Pro" plan).
     #[arg(long)]
     seed: bool,
@@ -30,6 +37,8 @@ async fn main() -> std::io::Result<()> {
     let mut builder = Sandbox::builder()
         .address(args.addr)
         .reservation_ttl(Duration::from_secs(args.reservation_ttl_secs))
+        .header_read_timeout(Duration::from_secs(args.header_read_timeout_secs))
+        .max_connections(usize::try_from(args.max_connections).unwrap_or(usize::MAX))
         .seed(args.seed);
     for key in args.api_keys {
         builder = builder.api_key(key);

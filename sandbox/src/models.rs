@@ -1,9 +1,18 @@
 //! The built-in model price table and the cost formula shared by usage and cost estimates.
 
+use rust_decimal::Decimal;
+
 use crate::error::ApiError;
+use crate::money::{self, Exact, JsonNumber};
 use crate::wire::{AudioPricing, FlatPricing, Model, ModelPricing, TokenPricing, UsageType};
 
-fn text(input: f64, output: f64, cached: f64) -> Option<TokenPricing> {
+/// A price in USD: `usd(25, 1)` is 2.5.
+fn usd(mantissa: i64, scale: u32) -> Exact {
+    Exact(Decimal::new(mantissa, scale))
+}
+
+/// Token prices per million: input, output and cached input.
+fn text(input: Exact, output: Exact, cached: Exact) -> Option<TokenPricing> {
     Some(TokenPricing { input_per_million: input, output_per_million: output, cached_input_per_million: cached })
 }
 
@@ -30,7 +39,11 @@ pub fn catalogue() -> Vec<Model> {
             "GPT-4o",
             "multimodal",
             "flagship",
-            ModelPricing { text: text(2.5, 10.0, 1.25), context_window: Some(128_000), ..NO_PRICES },
+            ModelPricing {
+                text: text(usd(25, 1), usd(10, 0), usd(125, 2)),
+                context_window: Some(128_000),
+                ..NO_PRICES
+            },
         ),
         model(
             "gpt-4o-mini",
@@ -38,7 +51,7 @@ pub fn catalogue() -> Vec<Model> {
             "GPT-4o mini",
             "multimodal",
             "efficient",
-            ModelPricing { text: text(0.15, 0.6, 0.075), context_window: Some(128_000), ..NO_PRICES },
+            ModelPricing { text: text(usd(15, 2), usd(6, 1), usd(75, 3)), context_window: Some(128_000), ..NO_PRICES },
         ),
         model(
             "claude-3-5-sonnet",
@@ -46,7 +59,7 @@ pub fn catalogue() -> Vec<Model> {
             "Claude 3.5 Sonnet",
             "text",
             "flagship",
-            ModelPricing { text: text(3.0, 15.0, 0.3), context_window: Some(200_000), ..NO_PRICES },
+            ModelPricing { text: text(usd(3, 0), usd(15, 0), usd(3, 1)), context_window: Some(200_000), ..NO_PRICES },
         ),
         model(
             "claude-3-5-haiku",
@@ -54,7 +67,7 @@ pub fn catalogue() -> Vec<Model> {
             "Claude 3.5 Haiku",
             "text",
             "efficient",
-            ModelPricing { text: text(0.8, 4.0, 0.08), context_window: Some(200_000), ..NO_PRICES },
+            ModelPricing { text: text(usd(8, 1), usd(4, 0), usd(8, 2)), context_window: Some(200_000), ..NO_PRICES },
         ),
         model(
             "text-embedding-3-small",
@@ -62,15 +75,7 @@ pub fn catalogue() -> Vec<Model> {
             "Text Embedding 3 Small",
             "embedding",
             "efficient",
-            ModelPricing {
-                embedding: Some(TokenPricing {
-                    input_per_million: 0.02,
-                    output_per_million: 0.0,
-                    cached_input_per_million: 0.0,
-                }),
-                context_window: Some(8_191),
-                ..NO_PRICES
-            },
+            ModelPricing { embedding: text(usd(2, 2), usd(0, 0), usd(0, 0)), context_window: Some(8_191), ..NO_PRICES },
         ),
         model(
             "whisper-1",
@@ -78,7 +83,7 @@ pub fn catalogue() -> Vec<Model> {
             "Whisper",
             "audio",
             "standard",
-            ModelPricing { audio_stt: Some(AudioPricing { per_second: 0.0001 }), ..NO_PRICES },
+            ModelPricing { audio_stt: Some(AudioPricing { per_second: usd(1, 4) }), ..NO_PRICES },
         ),
         model(
             "tts-1",
@@ -86,7 +91,7 @@ pub fn catalogue() -> Vec<Model> {
             "TTS",
             "audio",
             "standard",
-            ModelPricing { audio_tts: Some(AudioPricing { per_second: 0.00025 }), ..NO_PRICES },
+            ModelPricing { audio_tts: Some(AudioPricing { per_second: usd(25, 5) }), ..NO_PRICES },
         ),
     ]
 }
@@ -111,7 +116,7 @@ pub struct Usage {
     /// Cached input tokens (a part of `input_tokens`).
     pub cached_tokens: u64,
     /// Seconds of audio.
-    pub audio_seconds: Option<f64>,
+    pub audio_seconds: Option<Decimal>,
 }
 
 /// A priced call: its usage type, cost and the flat prices used.
@@ -119,8 +124,8 @@ pub struct Usage {
 pub struct Cost {
     /// The usage type priced.
     pub usage_type: UsageType,
-    /// USD.
-    pub usd: f64,
+    /// USD, exact.
+    pub usd: Decimal,
     /// The prices used.
     pub pricing: FlatPricing,
 }
@@ -138,15 +143,16 @@ fn natural_type(pricing: &ModelPricing) -> UsageType {
     }
 }
 
-/// Rounds away float noise (0.0075 + 0.01 gives 0.0175, not 0.017499999999999998).
-fn tidy(usd: f64) -> f64 {
-    if usd.abs() < 1e6 { (usd * 1e12).round() / 1e12 } else { usd }
+/// 400 for a cost that a `Decimal` cannot hold exactly. Unreachable with the documented input
+/// limits and the built-in prices; kept so that no path can round.
+fn too_large() -> ApiError {
+    ApiError::invalid("the cost of this usage is too large to compute exactly")
 }
 
-/// Prices `usage` with `model`: uncached input at `inputPerMillion`, output at
-/// `outputPerMillion`, cached input free; audio at `perSecond`. 400 `invalid_request` when
-/// the model has no price for the usage type, cached tokens exceed input tokens, or an
-/// audio type comes without `audioDurationSeconds`.
+/// Prices `usage` with `model`, in exact decimal arithmetic: uncached input at
+/// `inputPerMillion`, output at `outputPerMillion`, cached input free; audio at `perSecond`.
+/// 400 `invalid_request` when the model has no price for the usage type, cached tokens exceed
+/// input tokens, or an audio type comes without `audioDurationSeconds`.
 pub fn cost(model: &Model, usage: Usage) -> Result<Cost, ApiError> {
     let usage_type = usage.usage_type.unwrap_or_else(|| natural_type(&model.pricing));
     let no_price = || ApiError::invalid(format!("model `{}` has no {:?} pricing", model.model_id, usage_type));
@@ -155,12 +161,16 @@ pub fn cost(model: &Model, usage: Usage) -> Result<Cost, ApiError> {
         if usage.cached_tokens > usage.input_tokens {
             return Err(ApiError::invalid("cachedTokens must not exceed inputTokens"));
         }
-        let uncached = (usage.input_tokens - usage.cached_tokens) as f64;
-        let usd =
-            uncached * prices.input_per_million / 1e6 + usage.output_tokens as f64 * prices.output_per_million / 1e6;
+        let uncached = Decimal::from(usage.input_tokens - usage.cached_tokens);
+        let output = Decimal::from(usage.output_tokens);
+        let per_million = |count: Decimal, price: Exact| money::mul(count, price.0).and_then(|x| money::shift(x, 6));
+        let usd = per_million(uncached, prices.input_per_million)
+            .zip(per_million(output, prices.output_per_million))
+            .and_then(|(input, output)| money::add(input, output))
+            .ok_or_else(too_large)?;
         Ok(Cost {
             usage_type,
-            usd: tidy(usd),
+            usd,
             pricing: FlatPricing {
                 input_per_million: Some(prices.input_per_million),
                 output_per_million: Some(prices.output_per_million),
@@ -173,13 +183,10 @@ pub fn cost(model: &Model, usage: Usage) -> Result<Cost, ApiError> {
         let prices = prices.ok_or_else(no_price)?;
         let seconds =
             usage.audio_seconds.ok_or_else(|| ApiError::invalid("audioDurationSeconds is required for audio usage"))?;
-        let usd = seconds * prices.per_second;
-        if !usd.is_finite() {
-            return Err(ApiError::invalid("audioDurationSeconds is too large"));
-        }
+        let usd = money::mul(seconds, prices.per_second.0).ok_or_else(too_large)?;
         Ok(Cost {
             usage_type,
-            usd: tidy(usd),
+            usd,
             pricing: FlatPricing { per_second: Some(prices.per_second), ..FlatPricing::default() },
         })
     };
@@ -191,24 +198,23 @@ pub fn cost(model: &Model, usage: Usage) -> Result<Cost, ApiError> {
     }
 }
 
-/// Validates token counts and audio seconds of a request (int64 range, finite, >= 0).
+/// Validates token counts (int64 range) and audio seconds (0 to 2^53 − 1, at most
+/// [`money::MAX_SECONDS_PLACES`] decimal places) of a request.
 pub fn usage_from_request(
     usage_type: Option<UsageType>,
     input: Option<u64>,
     output: Option<u64>,
     cached: Option<u64>,
-    audio_seconds: Option<f64>,
+    audio_seconds: Option<&JsonNumber>,
 ) -> Result<Usage, ApiError> {
     for (name, value) in [("inputTokens", input), ("outputTokens", output), ("cachedTokens", cached)] {
         if value.is_some_and(|v| v > i64::MAX as u64) {
             return Err(ApiError::invalid(format!("`{name}` is out of range")));
         }
     }
-    if let Some(seconds) = audio_seconds
-        && !(seconds.is_finite() && seconds >= 0.0)
-    {
-        return Err(ApiError::invalid("`audioDurationSeconds` must be a number >= 0"));
-    }
+    let audio_seconds = audio_seconds
+        .map(|seconds| money::quantity("audioDurationSeconds", seconds, money::MAX_SECONDS_PLACES))
+        .transpose()?;
     Ok(Usage {
         usage_type,
         input_tokens: input.unwrap_or(0),
@@ -222,19 +228,37 @@ pub fn usage_from_request(
 mod tests {
     use super::*;
 
-    #[test]
-    fn documented_gpt_4o_example_costs_0_0175() {
-        let model = find("gpt-4o").unwrap();
-        let usage = Usage { input_tokens: 5000, output_tokens: 1000, cached_tokens: 2000, ..Usage::default() };
-        assert_eq!(cost(&model, usage).unwrap().usd, 0.0175);
+    fn d(text: &str) -> Decimal {
+        Decimal::from_str_exact(text).unwrap()
     }
 
     #[test]
-    fn audio_is_priced_per_second() {
+    fn documented_gpt_4o_example_costs_exactly_0_0175() {
+        let model = find("gpt-4o").unwrap();
+        let usage = Usage { input_tokens: 5000, output_tokens: 1000, cached_tokens: 2000, ..Usage::default() };
+        assert_eq!(cost(&model, usage).unwrap().usd, d("0.0175"));
+    }
+
+    #[test]
+    fn audio_is_priced_per_second_exactly() {
         let model = find("whisper-1").unwrap();
-        let usage = Usage { audio_seconds: Some(60.0), ..Usage::default() };
+        let usage = Usage { audio_seconds: Some(d("60")), ..Usage::default() };
         let cost = cost(&model, usage).unwrap();
         assert_eq!(cost.usage_type, UsageType::AudioStt);
-        assert!((cost.usd - 0.006).abs() < 1e-12);
+        assert_eq!(cost.usd, d("0.006"));
+    }
+
+    #[test]
+    fn the_largest_inputs_still_cost_exactly() {
+        for model in catalogue() {
+            let usage = Usage {
+                input_tokens: i64::MAX as u64,
+                output_tokens: i64::MAX as u64,
+                cached_tokens: 1,
+                audio_seconds: Some(d("9007199254740990.999999")),
+                ..Usage::default()
+            };
+            assert!(cost(&model, usage).is_ok(), "{}", model.model_id);
+        }
     }
 }

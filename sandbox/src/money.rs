@@ -28,10 +28,7 @@ use crate::error::ApiError;
 
 /// The largest amount a request may carry and the largest balance an account may hold:
 /// 2^53 − 1 = 9 007 199 254 740 991 credits, as `openapi.yaml` states for amounts.
-pub const MAX_CREDITS: Decimal = match Decimal::try_from_i128_with_scale(9_007_199_254_740_991, 0) {
-    Ok(max) => max,
-    Err(_) => panic!("2^53 - 1 fits a Decimal"),
-};
+pub const MAX_CREDITS: Decimal = Decimal::from_parts(u32::MAX, 0x001F_FFFF, 0, false, 0);
 
 /// The most decimal places an amount of credits may have. With [`MAX_CREDITS`] this keeps
 /// every balance, and the sum of any two of them, within the 28 digits a [`Decimal`] holds

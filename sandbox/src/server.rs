@@ -1,10 +1,24 @@
 //! The sandbox server: [`Sandbox`], its builder, the accept loop (below axum, so a fault
-//! can drop a connection without answering) and shutdown on drop.
+//! can drop a connection without answering), the connection limits and shutdown on drop.
+//!
+//! Limits that keep the sandbox reachable whatever a client does:
+//! - at most `max_connections` connections are served at once (a semaphore permit per
+//!   connection); further ones wait in the listen backlog until one closes;
+//! - a connection that has no request in progress for the header-read timeout is closed:
+//!   one that sends nothing, drips its request head, or idles between requests (HTTP/1 or
+//!   HTTP/2). hyper's own HTTP/1 header-read timeout is set to the same value;
+//! - a request body must arrive within the same timeout once a handler reads it (408);
+//! - request heads over the sandbox's limits (URI, header count, header bytes) answer a JSON
+//!   414 or 431; a handler panic answers a JSON 500.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -14,21 +28,53 @@ use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::time::Instant;
 use tower::ServiceExt;
 
 use crate::admin::{self, AdminState};
 use crate::auth::{Projects, require_api_key};
 use crate::error::{self, ApiError};
+use crate::extract::BodyReadTimeout;
 use crate::faults::{Fault, FaultHandle};
 use crate::routes;
 use crate::state::Project;
 
 /// Default lifetime of a reservation that is neither confirmed nor cancelled.
 pub const DEFAULT_RESERVATION_TTL: Duration = Duration::from_secs(300);
+
+/// The longest reservation TTL the builder (and `--reservation-ttl-secs`) accepts: 86 400 s,
+/// the most a request's `expiresInSeconds` may ask for.
+pub const MAX_RESERVATION_TTL: Duration = crate::state::MAX_RESERVATION_TTL;
+
+/// Default header-read timeout: how long a connection may go without a request in progress
+/// (before its first request, while its request head is dripping in, or between requests)
+/// before the sandbox closes it.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest header-read timeout the builder accepts: a day.
+pub const MAX_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(86_400);
+
+/// Default bound on connections served at once.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+
+/// Longest request target (path and query) answered normally; longer ones get a JSON 414.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// Most request headers answered normally; more get a JSON 431.
+pub const MAX_HEADERS: usize = 100;
+
+/// Largest request header block (names, values, 4 bytes of framing each) answered normally;
+/// larger ones get a JSON 431.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// hyper's own limits, set above the sandbox's so that the sandbox answers in JSON first.
+/// Past these hyper answers a bare 431 (or 414 for a URI over 64 KiB) and closes.
+const HYPER_MAX_HEADERS: usize = 256;
+const HYPER_H2_MAX_HEADER_LIST: u32 = 64 * 1024;
 
 /// A running sandbox. It serves until dropped.
 ///
@@ -54,6 +100,8 @@ pub struct SandboxBuilder {
     api_keys: Vec<String>,
     reservation_ttl: Duration,
     seed: bool,
+    header_read_timeout: Duration,
+    max_connections: usize,
 }
 
 impl std::fmt::Debug for SandboxBuilder {
@@ -63,6 +111,8 @@ impl std::fmt::Debug for SandboxBuilder {
             .field("api_keys", &self.api_keys.len())
             .field("reservation_ttl", &self.reservation_ttl)
             .field("seed", &self.seed)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("max_connections", &self.max_connections)
             .finish()
     }
 }
@@ -74,6 +124,8 @@ impl Default for SandboxBuilder {
             api_keys: Vec::new(),
             reservation_ttl: DEFAULT_RESERVATION_TTL,
             seed: false,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -101,6 +153,8 @@ impl SandboxBuilder {
     }
 
     /// How long reservations last unless a request sets `expiresInSeconds` (default 300 s).
+    /// It must be more than zero and at most [`MAX_RESERVATION_TTL`]; [`start`](Self::start)
+    /// refuses other values with [`std::io::ErrorKind::InvalidInput`].
     pub fn reservation_ttl(mut self, ttl: Duration) -> Self {
         self.reservation_ttl = ttl;
         self
@@ -113,8 +167,56 @@ impl SandboxBuilder {
         self
     }
 
-    /// Binds the address and starts serving on the current tokio runtime.
+    /// How long a connection may go without a request in progress before it is closed:
+    /// before its first request, while its request head arrives, and between requests
+    /// (default 30 s). It also bounds how long a handler waits for a request body. It must
+    /// be more than zero and at most [`MAX_HEADER_READ_TIMEOUT`]; [`start`](Self::start)
+    /// refuses other values.
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// How many connections are served at once (default 1024). Further connections wait in
+    /// the listen backlog until one closes. It must be from 1 to
+    /// [`tokio::sync::Semaphore::MAX_PERMITS`]; [`start`](Self::start) refuses other values.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max;
+        self
+    }
+
+    /// Checks the configuration: the TTL, the timeout and the connection bound.
+    fn validate(&self) -> std::io::Result<()> {
+        let invalid = |message: String| Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, message));
+        if self.reservation_ttl.is_zero() || self.reservation_ttl > MAX_RESERVATION_TTL {
+            return invalid(format!(
+                "the reservation TTL must be more than 0 and at most {} s, not {:?}",
+                MAX_RESERVATION_TTL.as_secs(),
+                self.reservation_ttl
+            ));
+        }
+        if self.header_read_timeout.is_zero() || self.header_read_timeout > MAX_HEADER_READ_TIMEOUT {
+            return invalid(format!(
+                "the header-read timeout must be more than 0 and at most {} s, not {:?}",
+                MAX_HEADER_READ_TIMEOUT.as_secs(),
+                self.header_read_timeout
+            ));
+        }
+        if !(1..=Semaphore::MAX_PERMITS).contains(&self.max_connections) {
+            return invalid(format!(
+                "max_connections must be from 1 to {}, not {}",
+                Semaphore::MAX_PERMITS,
+                self.max_connections
+            ));
+        }
+        Ok(())
+    }
+
+    /// Binds the address and starts serving on the current tokio runtime. Fails with
+    /// [`std::io::ErrorKind::InvalidInput`] for a configuration out of range (see the
+    /// setters) and with the bind error if the address cannot be bound.
     pub async fn start(self) -> std::io::Result<Sandbox> {
+        self.validate()?;
         let mut api_keys = self.api_keys;
         if api_keys.is_empty() {
             api_keys.push(generate_api_key());
@@ -141,7 +243,11 @@ impl SandboxBuilder {
         let listener = TcpListener::bind(self.address).await?;
         let address = listener.local_addr()?;
         let (shutdown, stopped) = watch::channel(false);
-        tokio::spawn(accept_loop(listener, Arc::new(app), stopped));
+        let limits = Limits {
+            header_read_timeout: self.header_read_timeout,
+            connections: Arc::new(Semaphore::new(self.max_connections)),
+        };
+        tokio::spawn(accept_loop(listener, Arc::new(app), limits, stopped));
         Ok(Sandbox { base_url: format!("http://{address}"), address, api_keys, faults, requests, _shutdown: shutdown })
     }
 }
@@ -214,9 +320,22 @@ impl std::fmt::Display for DroppedConnection {
 
 impl std::error::Error for DroppedConnection {}
 
-async fn accept_loop(listener: TcpListener, app: Arc<App>, stopped: watch::Receiver<bool>) {
+/// The connection limits of a running sandbox.
+#[derive(Clone)]
+struct Limits {
+    header_read_timeout: Duration,
+    connections: Arc<Semaphore>,
+}
+
+async fn accept_loop(listener: TcpListener, app: Arc<App>, limits: Limits, stopped: watch::Receiver<bool>) {
     let mut stop = stopped.clone();
     loop {
+        // A permit first: at the bound, new connections wait in the listen backlog.
+        let permit = tokio::select! {
+            _ = stop.changed() => return,
+            permit = limits.connections.clone().acquire_owned() => permit,
+        };
+        let Ok(permit) = permit else { return };
         let accepted = tokio::select! {
             _ = stop.changed() => return,
             accepted = listener.accept() => accepted,
@@ -228,34 +347,151 @@ async fn accept_loop(listener: TcpListener, app: Arc<App>, stopped: watch::Recei
         };
         // Small request/response exchanges: never let Nagle's algorithm hold a write back.
         let _ = stream.set_nodelay(true);
-        let app = app.clone();
-        let mut stop = stopped.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |request| handle(app.clone(), request));
-            let builder = auto::Builder::new(TokioExecutor::new());
-            let connection = builder.serve_connection(TokioIo::new(stream), service);
-            tokio::select! {
-                _ = connection => {}
-                _ = stop.changed() => {}
+        tokio::spawn(serve_connection(stream, app.clone(), limits.header_read_timeout, stopped.clone(), permit));
+    }
+}
+
+/// Whether a connection has a request in progress, and since when it has had none.
+struct Activity {
+    in_flight: AtomicUsize,
+    idle_since: Mutex<Instant>,
+}
+
+/// Marks a request in progress until dropped.
+struct InFlight(Arc<Activity>);
+
+impl Activity {
+    fn begin(self: &Arc<Self>) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(self.clone())
+    }
+
+    fn idle_since(&self) -> Instant {
+        *self.idle_since.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Resolves once the connection has had no request in progress for `limit`.
+    async fn idle_for(&self, limit: Duration) {
+        loop {
+            if self.in_flight.load(Ordering::SeqCst) > 0 {
+                tokio::time::sleep(limit).await;
+                continue;
             }
-        });
+            let deadline = self.idle_since() + limit;
+            if Instant::now() >= deadline {
+                if self.in_flight.load(Ordering::SeqCst) == 0 && self.idle_since() + limit <= Instant::now() {
+                    return;
+                }
+                continue;
+            }
+            tokio::time::sleep_until(deadline).await;
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        *self.0.idle_since.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Serves one connection until it ends, the sandbox stops, or it has had no request in
+/// progress for `timeout`. Holds its connection permit throughout.
+async fn serve_connection(
+    stream: TcpStream,
+    app: Arc<App>,
+    timeout: Duration,
+    mut stop: watch::Receiver<bool>,
+    _permit: OwnedSemaphorePermit,
+) {
+    let activity = Arc::new(Activity { in_flight: AtomicUsize::new(0), idle_since: Mutex::new(Instant::now()) });
+    let tracked = activity.clone();
+    let service = service_fn(move |request| {
+        let in_flight = tracked.begin();
+        let app = app.clone();
+        async move {
+            let response = handle(app, request, timeout).await;
+            drop(in_flight);
+            response
+        }
+    });
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(timeout).max_headers(HYPER_MAX_HEADERS);
+    builder.http2().timer(TokioTimer::new()).max_header_list_size(HYPER_H2_MAX_HEADER_LIST);
+    let connection = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::select! {
+        _ = connection => {}
+        _ = stop.changed() => {}
+        _ = activity.idle_for(timeout) => {}
+    }
+}
+
+/// Polls a future and turns a panic into an error, so a bug answers a JSON 500 instead of
+/// dropping the connection.
+struct CatchPanic<F>(Pin<Box<F>>);
+
+impl<F: Future> Future for CatchPanic<F> {
+    type Output = Result<F::Output, ()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Err(_) => Poll::Ready(Err(())),
+        }
     }
 }
 
 async fn call(router: &Router, request: Request<Body>) -> Response<Body> {
-    match router.clone().oneshot(request).await {
-        Ok(response) => response,
-        Err(never) => match never {},
+    match CatchPanic(Box::pin(router.clone().oneshot(request))).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(never)) => match never {},
+        Err(()) => ApiError::internal("the sandbox failed while handling this request").into_response(),
     }
 }
 
-async fn handle(app: Arc<App>, request: Request<Incoming>) -> Result<Response<Body>, DroppedConnection> {
-    let request = request.map(Body::new);
+/// A JSON 414 or 431 for a request head over the sandbox's limits.
+fn oversized<B>(request: &Request<B>) -> Option<ApiError> {
+    let target = request.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if target > MAX_URI_BYTES {
+        return Some(ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            format!("the request target is longer than {MAX_URI_BYTES} bytes"),
+        ));
+    }
+    let headers = request.headers();
+    let bytes: usize = headers.iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
+    if headers.len() > MAX_HEADERS || bytes > MAX_HEADER_BYTES {
+        return Some(ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            format!("at most {MAX_HEADERS} request headers of at most {MAX_HEADER_BYTES} bytes in all"),
+        ));
+    }
+    None
+}
+
+async fn handle(
+    app: Arc<App>,
+    request: Request<Incoming>,
+    body_timeout: Duration,
+) -> Result<Response<Body>, DroppedConnection> {
+    let mut request = request.map(Body::new);
+    request.extensions_mut().insert(BodyReadTimeout(body_timeout));
     let path = request.uri().path();
-    if !(path == "/v1" || path.starts_with("/v1/")) {
+    let v1 = path == "/v1" || path.starts_with("/v1/");
+    if v1 {
+        app.requests.fetch_add(1, Ordering::Relaxed);
+    }
+    if let Some(error) = oversized(&request) {
+        return Ok(error.into_response());
+    }
+    if !v1 {
         return Ok(call(&app.admin, request).await);
     }
-    app.requests.fetch_add(1, Ordering::Relaxed);
     match app.faults.take() {
         None => Ok(call(&app.api, request).await),
         Some(Fault::Delay(delay)) => {

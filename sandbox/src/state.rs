@@ -5,17 +5,20 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{Value, json};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::models;
+use crate::money::{self, Exact, MAX_CREDITS};
 use crate::wire::{self, Metadata, ReservationStatus, TransactionType, UsageContext};
 
 /// The developer id every sandbox account carries.
 pub const DEVELOPER_ID: &str = "dev_sandbox";
 
-/// The largest amount of credits a request may carry (2^53 - 1, as the spec says).
-pub const MAX_CREDITS: f64 = 9_007_199_254_740_991.0;
+/// The longest a reservation may last: 86 400 s, the most `expiresInSeconds` allows.
+pub const MAX_RESERVATION_TTL: Duration = Duration::from_secs(86_400);
 
 /// A fresh id: `prefix` followed by 20 random alphanumerics.
 pub fn new_id(prefix: &str) -> String {
@@ -26,15 +29,6 @@ pub fn new_id(prefix: &str) -> String {
 /// RFC 3339 UTC with milliseconds, e.g. `2024-01-15T10:00:00.000Z`.
 pub fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// Checks an amount of credits: finite, > 0 and at most [`MAX_CREDITS`].
-pub fn positive_credits(name: &str, amount: f64) -> Result<f64, ApiError> {
-    if amount.is_finite() && amount > 0.0 && amount <= MAX_CREDITS {
-        Ok(amount)
-    } else {
-        Err(ApiError::invalid(format!("`{name}` must be a number greater than 0 and at most 2^53 - 1")))
-    }
 }
 
 /// Checks a required id-like string is not empty.
@@ -76,7 +70,7 @@ struct AccountRow {
     name: String,
     email: Option<String>,
     metadata: Option<Metadata>,
-    balance: f64,
+    balance: Decimal,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -85,9 +79,9 @@ struct AccountRow {
 struct ReservationRow {
     id: String,
     account_id: String,
-    amount: f64,
+    amount: Decimal,
     status: ReservationStatus,
-    actual_amount: Option<f64>,
+    actual_amount: Option<Decimal>,
     /// The debit written by the confirmation, once confirmed.
     transaction_id: Option<String>,
     metadata: Option<Metadata>,
@@ -100,9 +94,9 @@ struct TransactionRow {
     id: String,
     account_id: String,
     kind: TransactionType,
-    amount: f64,
+    amount: Decimal,
     description: Option<String>,
-    balance_after: f64,
+    balance_after: Decimal,
     metadata: Option<Metadata>,
     reservation_id: Option<String>,
     created_at: DateTime<Utc>,
@@ -165,7 +159,7 @@ pub struct UsageQuery<'a> {
 /// The state of one project (one API key).
 #[derive(Debug)]
 pub struct Project {
-    reservation_ttl: Duration,
+    reservation_ttl: chrono::TimeDelta,
     accounts: Vec<AccountRow>,
     plans: Vec<wire::Plan>,
     account_plans: Vec<wire::AccountPlan>,
@@ -180,8 +174,11 @@ fn within(t: DateTime<Utc>, start: Option<DateTime<Utc>>, end: Option<DateTime<U
 }
 
 impl Project {
-    /// An empty project whose reservations last `reservation_ttl` unless a request says otherwise.
+    /// An empty project whose reservations last `reservation_ttl` unless a request says
+    /// otherwise. A TTL beyond [`MAX_RESERVATION_TTL`] is cut to it (the builder refuses one).
     pub fn new(reservation_ttl: Duration) -> Self {
+        let reservation_ttl = chrono::TimeDelta::from_std(reservation_ttl.min(MAX_RESERVATION_TTL))
+            .unwrap_or(chrono::TimeDelta::seconds(300));
         Self {
             reservation_ttl,
             accounts: Vec::new(),
@@ -207,23 +204,17 @@ impl Project {
             let _ = self.move_credits(
                 AccountRef::Id(&account.id),
                 TransactionType::Credit,
-                1000.0,
+                Decimal::from(1000),
                 Some("Demo credits".into()),
                 None,
                 None,
                 now,
             );
         }
-        let plan = wire::CreatePlanRequest {
-            name: "Pro".into(),
-            amount: 1000.0,
-            interval: wire::PlanInterval::Month,
-            occurrences: None,
-            accumulate: Some(false),
-            mark_as_active: Some(true),
-        };
-        if let Ok(mut plan) = self.create_plan(plan) {
-            plan.price = Some(49.99);
+        if let Ok(mut plan) =
+            self.insert_plan("Pro".into(), Decimal::from(1000), wire::PlanInterval::Month, None, false, true)
+        {
+            plan.price = Some(Exact(Decimal::new(4999, 2)));
             plan.description = Some("1000 credits every month".into());
             if let Some(stored) = self.plans.iter_mut().find(|p| p.id == plan.id) {
                 *stored = plan;
@@ -259,13 +250,22 @@ impl Project {
         found.copied().ok_or_else(|| ApiError::not_found("account_not_found", "no such account"))
     }
 
-    fn reserved(&self, account_id: &str) -> f64 {
+    /// The sum of the account's pending reservations. Each was at most the account's
+    /// `available` when made, so the sum stays within the balance and is exact.
+    fn reserved(&self, account_id: &str) -> Decimal {
         self.indexes
             .pending
             .iter()
             .map(|&i| &self.reservations[i])
             .filter(|r| r.account_id == account_id)
-            .fold(0.0, |sum, r| sum + r.amount)
+            .fold(Decimal::ZERO, |sum, r| money::add(sum, r.amount).unwrap_or(MAX_CREDITS))
+    }
+
+    /// `balance − reserved` of an account: never negative, because every debit and hold is
+    /// checked against it.
+    fn available(&self, index: usize) -> Decimal {
+        let row = &self.accounts[index];
+        money::sub(row.balance, self.reserved(&row.id)).unwrap_or(Decimal::ZERO).max(Decimal::ZERO)
     }
 
     fn account_json(row: &AccountRow) -> wire::Account {
@@ -275,7 +275,7 @@ impl Project {
             external_id: row.external_id.clone(),
             name: Some(row.name.clone()),
             email: row.email.clone(),
-            balance: row.balance,
+            balance: Exact(row.balance),
             metadata: row.metadata.clone(),
             created_at: timestamp(row.created_at),
             updated_at: timestamp(row.updated_at),
@@ -304,7 +304,7 @@ impl Project {
             name: request.name,
             email: request.email,
             metadata: request.metadata,
-            balance: 0.0,
+            balance: Decimal::ZERO,
             created_at: now,
             updated_at: now,
         };
@@ -330,44 +330,58 @@ impl Project {
 
     /// Balance, reserved and available of one account.
     pub fn balance(&self, account: AccountRef<'_>) -> Result<wire::Balance, ApiError> {
-        let row = &self.accounts[self.index_of(account)?];
-        let reserved = self.reserved(&row.id);
+        let index = self.index_of(account)?;
+        let row = &self.accounts[index];
         Ok(wire::Balance {
             account_id: row.id.clone(),
             external_id: row.external_id.clone(),
-            balance: row.balance,
-            reserved,
-            available: row.balance - reserved,
+            balance: Exact(row.balance),
+            reserved: Exact(self.reserved(&row.id)),
+            available: Exact(self.available(index)),
         })
     }
 
-    /// Moves credits and writes the ledger entry. A debit is checked against `available`
-    /// (402 `insufficient_credits`). Returns the account's index and the transaction.
+    /// Moves credits and writes the ledger entry, in exact decimal arithmetic. A debit is
+    /// checked against `available` (402 `insufficient_credits`); a credit that would take the
+    /// balance beyond [`MAX_CREDITS`] is refused (400 `invalid_request`). `amount` has been
+    /// validated by [`money::credits`]. Returns the account's index and the transaction.
     #[allow(clippy::too_many_arguments)]
     pub fn move_credits(
         &mut self,
         account: AccountRef<'_>,
         kind: TransactionType,
-        amount: f64,
+        amount: Decimal,
         description: Option<String>,
         metadata: Option<Metadata>,
         reservation_id: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<(usize, wire::Transaction), ApiError> {
-        positive_credits("amount", amount)?;
         let index = self.index_of(account)?;
-        let reserved = self.reserved(&self.accounts[index].id);
-        let row = &mut self.accounts[index];
+        let old_balance = self.accounts[index].balance;
         let balance = match kind {
-            TransactionType::Credit => row.balance + amount,
+            TransactionType::Credit => match money::add(old_balance, amount) {
+                Some(balance) if balance <= MAX_CREDITS => balance,
+                _ => {
+                    return Err(ApiError::invalid(format!(
+                        "adding {} would take the balance beyond the maximum of {MAX_CREDITS}",
+                        Exact(amount)
+                    ))
+                    .with_details(&BalanceLimit {
+                        balance: Exact(old_balance),
+                        requested: Exact(amount),
+                        maximum: Exact(MAX_CREDITS),
+                    }));
+                }
+            },
             TransactionType::Debit => {
-                let available = row.balance - reserved;
+                let available = self.available(index);
                 if amount > available {
                     return Err(ApiError::insufficient(available, amount));
                 }
-                row.balance - amount
+                money::sub(old_balance, amount).ok_or_else(|| ApiError::insufficient(available, amount))?
             }
         };
+        let row = &mut self.accounts[index];
         row.balance = balance;
         row.updated_at = now;
         let transaction = TransactionRow {
@@ -397,25 +411,27 @@ impl Project {
         request: wire::CreditsRequest,
         kind: TransactionType,
         now: DateTime<Utc>,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<wire::CreditsMoved, ApiError> {
         let account = AccountRef::exactly_one(request.account_id.as_deref(), request.external_id.as_deref())?;
-        positive_credits("amount", request.amount)?;
+        let amount = money::credits("amount", &request.amount)?;
         let mut metadata = request.metadata;
         if let Some(method) = request.payment_method {
             metadata.get_or_insert_with(Metadata::new).insert("paymentMethod".into(), Value::String(method));
         }
         let (index, transaction) =
-            self.move_credits(account, kind, request.amount, request.description, metadata, None, now)?;
+            self.move_credits(account, kind, amount, request.description, metadata, None, now)?;
         let row = &self.accounts[index];
-        let moved = if kind == TransactionType::Credit { "added" } else { "deducted" };
-        Ok(json!({
-            "success": true,
-            "accountId": row.id,
-            "externalId": row.external_id,
-            "balance": row.balance,
-            moved: request.amount,
-            "transactionId": transaction.id,
-        }))
+        let moved = Some(Exact(amount));
+        let credit = kind == TransactionType::Credit;
+        Ok(wire::CreditsMoved {
+            success: true,
+            account_id: row.id.clone(),
+            external_id: row.external_id.clone(),
+            balance: Exact(row.balance),
+            added: if credit { moved } else { None },
+            deducted: if credit { None } else { moved },
+            transaction_id: transaction.id,
+        })
     }
 
     /// A manual ledger entry.
@@ -425,7 +441,8 @@ impl Project {
         now: DateTime<Utc>,
     ) -> Result<wire::Transaction, ApiError> {
         let account = AccountRef::exactly_one(request.account_id.as_deref(), request.external_id.as_deref())?;
-        self.move_credits(account, request.kind, request.amount, request.description, request.metadata, None, now)
+        let amount = money::credits("amount", &request.amount)?;
+        self.move_credits(account, request.kind, amount, request.description, request.metadata, None, now)
             .map(|(_, transaction)| transaction)
     }
 
@@ -434,23 +451,22 @@ impl Project {
             row.reservation_id
                 .as_ref()
                 .and_then(|id| self.indexes.reservation_by_id.get(id).map(|&i| &self.reservations[i]))
-                .map(|r| serde_json::to_value(Self::reservation_json(r)).unwrap_or(Value::Null))
-                .unwrap_or(Value::Null)
+                .map(Self::reservation_json)
         });
         let usage = with_usage.then(|| {
             self.usage
                 .iter()
                 .filter(|u| u.record.transaction_id.as_deref() == Some(row.id.as_str()))
-                .filter_map(|u| serde_json::to_value(&u.record).ok())
+                .map(|u| u.record.clone())
                 .collect()
         });
         wire::Transaction {
             id: row.id.clone(),
             account_id: row.account_id.clone(),
             kind: row.kind,
-            amount: row.amount,
+            amount: Exact(row.amount),
             description: row.description.clone(),
-            balance_after: row.balance_after,
+            balance_after: Exact(row.balance_after),
             metadata: row.metadata.clone(),
             reservation_id: row.reservation_id.clone(),
             reservation,
@@ -510,9 +526,9 @@ impl Project {
         wire::Reservation {
             id: row.id.clone(),
             account_id: row.account_id.clone(),
-            amount: row.amount,
+            amount: Exact(row.amount),
             status: row.status,
-            actual_amount: row.actual_amount,
+            actual_amount: row.actual_amount.map(Exact),
             metadata: row.metadata.clone(),
             created_at: timestamp(row.created_at),
             expires_at: Some(timestamp(row.expires_at)),
@@ -526,15 +542,18 @@ impl Project {
         now: DateTime<Utc>,
     ) -> Result<wire::Reservation, ApiError> {
         let account = AccountRef::exactly_one(request.account_id.as_deref(), request.external_id.as_deref())?;
-        let amount = positive_credits("amount", request.amount)?;
+        let amount = money::credits("amount", &request.amount)?;
         let ttl = match request.expires_in_seconds {
-            Some(seconds @ 1..=86_400) => chrono::Duration::seconds(seconds),
-            Some(_) => return Err(ApiError::invalid("`expiresInSeconds` must be from 1 to 86400")),
-            None => chrono::Duration::from_std(self.reservation_ttl).unwrap_or(chrono::Duration::seconds(300)),
+            Some(seconds @ 1..=86_400) => chrono::TimeDelta::try_seconds(seconds),
+            Some(_) => None,
+            None => Some(self.reservation_ttl),
         };
+        let expires_at = ttl
+            .and_then(|ttl| now.checked_add_signed(ttl))
+            .ok_or_else(|| ApiError::invalid("`expiresInSeconds` must be from 1 to 86400"))?;
         let index = self.index_of(account)?;
         let account_id = self.accounts[index].id.clone();
-        let available = self.accounts[index].balance - self.reserved(&account_id);
+        let available = self.available(index);
         if amount > available {
             return Err(ApiError::insufficient(available, amount));
         }
@@ -553,7 +572,7 @@ impl Project {
             transaction_id: None,
             metadata,
             created_at: now,
-            expires_at: now + ttl,
+            expires_at,
         };
         let json = Self::reservation_json(&row);
         let index = self.reservations.len();
@@ -592,17 +611,14 @@ impl Project {
                 // What the reservation became, so a client whose first attempt landed but whose
                 // answer was lost can recognise its own confirmation or cancellation.
                 let row = &self.reservations[index];
-                let details = json!({
-                    "status": status,
-                    "accountId": row.account_id,
-                    "actualAmount": row.actual_amount,
-                    "transactionId": row.transaction_id,
-                });
-                Err(ApiError::conflict(
-                    "reservation_not_pending",
-                    format!("the reservation is {}", serde_json::to_value(status).unwrap_or(Value::Null)),
-                )
-                .with_details(details))
+                let details = NotPending {
+                    status,
+                    account_id: &row.account_id,
+                    actual_amount: row.actual_amount.map(Exact),
+                    transaction_id: row.transaction_id.as_deref(),
+                };
+                Err(ApiError::conflict("reservation_not_pending", format!("the reservation is {}", status.as_str()))
+                    .with_details(&details))
             }
         }
     }
@@ -612,16 +628,14 @@ impl Project {
         &mut self,
         request: wire::ConfirmReservationRequest,
         now: DateTime<Utc>,
-    ) -> Result<Value, ApiError> {
-        let actual = positive_credits("actualAmount", request.actual_amount)?;
+    ) -> Result<wire::ReservationConfirmed, ApiError> {
+        let actual = money::credits("actualAmount", &request.actual_amount)?;
         let index = self.pending_reservation(&request.reservation_id)?;
         let reservation = self.reservations[index].clone();
         if actual > reservation.amount {
-            return Err(ApiError::invalid(format!(
-                "actualAmount {actual} exceeds the reserved amount {}",
-                reservation.amount
-            ))
-            .with_details(json!({ "reserved": reservation.amount, "requested": actual })));
+            let (reserved, requested) = (Exact(reservation.amount), Exact(actual));
+            return Err(ApiError::invalid(format!("actualAmount {requested} exceeds the reserved amount {reserved}"))
+                .with_details(&Exceeds { reserved, requested }));
         }
         // The hold stops counting before the debit, so the debit is checked against
         // available + this hold, which always covers `actual`.
@@ -649,36 +663,40 @@ impl Project {
             }
         };
         self.reservations[index].transaction_id = Some(transaction.id.clone());
-        Ok(json!({
-            "success": true,
-            "reservationId": reservation.id,
-            "transactionId": transaction.id,
-            "accountId": reservation.account_id,
-            "actualAmount": actual,
-            "releasedAmount": reservation.amount - actual,
-            "balance": self.accounts[account_index].balance,
-        }))
+        Ok(wire::ReservationConfirmed {
+            success: true,
+            reservation_id: reservation.id,
+            transaction_id: transaction.id,
+            account_id: reservation.account_id,
+            actual_amount: Exact(actual),
+            // actual <= amount, both exact with at most 12 places: the difference is exact.
+            released_amount: Exact(money::sub(reservation.amount, actual).unwrap_or(Decimal::ZERO)),
+            balance: Exact(self.accounts[account_index].balance),
+        })
     }
 
     /// Releases a pending reservation entirely.
-    pub fn cancel_reservation(&mut self, request: wire::CancelReservationRequest) -> Result<Value, ApiError> {
+    pub fn cancel_reservation(
+        &mut self,
+        request: wire::CancelReservationRequest,
+    ) -> Result<wire::ReservationCancelled, ApiError> {
         let index = self.pending_reservation(&request.reservation_id).map_err(|error| {
             if error.code == "reservation_expired" {
                 ApiError::conflict("reservation_not_pending", "the reservation has expired")
-                    .with_details(json!({ "status": "expired" }))
+                    .with_details(&Expired { status: ReservationStatus::Expired })
             } else {
                 error
             }
         })?;
         self.set_status(index, ReservationStatus::Cancelled);
         let reservation = &self.reservations[index];
-        Ok(json!({
-            "success": true,
-            "reservationId": reservation.id,
-            "accountId": reservation.account_id,
-            "releasedAmount": reservation.amount,
-            "status": ReservationStatus::Cancelled,
-        }))
+        Ok(wire::ReservationCancelled {
+            success: true,
+            reservation_id: reservation.id.clone(),
+            account_id: reservation.account_id.clone(),
+            released_amount: Exact(reservation.amount),
+            status: ReservationStatus::Cancelled,
+        })
     }
 
     // ----- plans ----------------------------------------------------------------------
@@ -686,21 +704,40 @@ impl Project {
     /// Creates a plan.
     pub fn create_plan(&mut self, request: wire::CreatePlanRequest) -> Result<wire::Plan, ApiError> {
         non_empty("name", &request.name)?;
-        let credits = positive_credits("amount", request.amount)?;
+        let credits = money::credits("amount", &request.amount)?;
         if request.occurrences.is_some_and(|n| n < 1) {
             return Err(ApiError::invalid("`occurrences` must be at least 1"));
         }
+        self.insert_plan(
+            request.name,
+            credits,
+            request.interval,
+            request.occurrences,
+            request.accumulate.unwrap_or(false),
+            request.mark_as_active.unwrap_or(true),
+        )
+    }
+
+    fn insert_plan(
+        &mut self,
+        name: String,
+        credits: Decimal,
+        interval: wire::PlanInterval,
+        occurrences: Option<i64>,
+        accumulate: bool,
+        is_active: bool,
+    ) -> Result<wire::Plan, ApiError> {
         let plan = wire::Plan {
             id: new_id("plan_"),
-            name: request.name,
+            name,
             description: None,
-            credits,
+            credits: Exact(credits),
             price: None,
-            billing_period: Some(request.interval.billing_period().into()),
-            interval: Some(request.interval.as_str().into()),
-            occurrences: request.occurrences,
-            accumulate: Some(request.accumulate.unwrap_or(false)),
-            is_active: request.mark_as_active.unwrap_or(true),
+            billing_period: Some(interval.billing_period().into()),
+            interval: Some(interval.as_str().into()),
+            occurrences,
+            accumulate: Some(accumulate),
+            is_active,
         };
         self.plans.push(plan.clone());
         Ok(plan)
@@ -724,7 +761,11 @@ impl Project {
     }
 
     /// Assigns a plan, deactivating the account's previous active assignment.
-    pub fn assign_plan(&mut self, request: wire::AssignPlanRequest, now: DateTime<Utc>) -> Result<Value, ApiError> {
+    pub fn assign_plan(
+        &mut self,
+        request: wire::AssignPlanRequest,
+        now: DateTime<Utc>,
+    ) -> Result<wire::PlanAssigned, ApiError> {
         let account = AccountRef::exactly_one(request.account_id.as_deref(), request.external_id.as_deref())?;
         non_empty("planId", &request.plan_id)?;
         let index = self.index_of(account)?;
@@ -739,7 +780,7 @@ impl Project {
         }
         let account_id = self.accounts[index].id.clone();
         let assignment_id = new_id("accountPlan_");
-        let mut granted = 0.0;
+        let mut granted = Decimal::ZERO;
         if request.start_mode.unwrap_or_default() == wire::StartMode::Immediate {
             let mut metadata = Metadata::new();
             metadata.insert("planId".into(), Value::String(plan.id.clone()));
@@ -747,13 +788,13 @@ impl Project {
             self.move_credits(
                 AccountRef::Id(&account_id),
                 TransactionType::Credit,
-                plan.credits,
+                plan.credits.0,
                 Some(format!("Plan grant: {}", plan.name)),
                 Some(metadata),
                 None,
                 now,
             )?;
-            granted = plan.credits;
+            granted = plan.credits.0;
         }
         for previous in self.account_plans.iter_mut().filter(|p| p.account_id == account_id && p.active) {
             previous.active = false;
@@ -769,7 +810,7 @@ impl Project {
             plan: wire::PlanSummary { id: plan.id, name: plan.name, credits: plan.credits },
         };
         self.account_plans.push(assignment.clone());
-        Ok(json!({ "success": true, "accountPlan": assignment, "creditsGranted": granted }))
+        Ok(wire::PlanAssigned { success: true, account_plan: assignment, credits_granted: Exact(granted) })
     }
 
     /// An account's assignments, newest first.
@@ -798,7 +839,7 @@ impl Project {
             request.input_tokens,
             request.output_tokens,
             request.cached_tokens,
-            request.audio_duration_seconds,
+            request.audio_duration_seconds.as_ref(),
         )?;
         if context == UsageContext::Customer {
             if account.is_none() {
@@ -834,9 +875,9 @@ impl Project {
             input_tokens: usage.input_tokens,
             output_tokens: usage.output_tokens,
             cached_tokens: usage.cached_tokens,
-            audio_duration_seconds: usage.audio_seconds,
+            audio_duration_seconds: usage.audio_seconds.map(Exact),
             description: request.description,
-            estimated_cost_usd: cost.usd,
+            estimated_cost_usd: Exact(cost.usd),
             created_at: timestamp(now),
         };
         self.usage.push(UsageRow { record: record.clone(), created_at: now });
@@ -861,80 +902,143 @@ impl Project {
             .collect())
     }
 
-    /// Totals of the usage records matching the filters.
+    /// Totals of the usage records matching the filters, summed exactly. A total beyond what
+    /// a `Decimal` holds exactly (hundreds of thousands of records of absurd size) is refused
+    /// with 400 rather than rounded; narrower filters then give exact totals.
     pub fn usage_summary(&self, query: &UsageQuery<'_>) -> Result<wire::UsageSummary, ApiError> {
         let records = self.list_usage(query)?;
-        let mut summary = wire::UsageSummary {
-            total_cost_usd: 0.0,
-            total_input_tokens: 0,
-            total_output_tokens: 0,
-            total_records: records.len() as i64,
-            by_context: [("customer".to_string(), 0.0), ("system".to_string(), 0.0)].into(),
-            by_model: Default::default(),
+        let too_large =
+            || ApiError::invalid("the usage totals are too large to sum exactly; narrow the filters or dates");
+        let add = |total: &mut Decimal, cost: Decimal| -> Result<(), ApiError> {
+            *total = money::add(*total, cost).ok_or_else(too_large)?;
+            Ok(())
         };
-        // Sums saturate so that absurd inputs still give finite, in-range numbers.
-        let add = |a: f64, b: f64| (a + b).min(f64::MAX);
+        let (mut total, mut customer, mut system) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+        let mut by_model: std::collections::BTreeMap<String, (Decimal, i64)> = Default::default();
+        let (mut input_tokens, mut output_tokens) = (0_u64, 0_u64);
         for record in &records {
-            let cost = record.estimated_cost_usd;
-            summary.total_cost_usd = add(summary.total_cost_usd, cost);
-            summary.total_input_tokens =
-                summary.total_input_tokens.saturating_add(record.input_tokens).min(i64::MAX as u64);
-            summary.total_output_tokens =
-                summary.total_output_tokens.saturating_add(record.output_tokens).min(i64::MAX as u64);
-            let context = if record.context == UsageContext::Customer { "customer" } else { "system" };
-            if let Some(total) = summary.by_context.get_mut(context) {
-                *total = add(*total, cost);
-            }
-            let model = summary.by_model.entry(record.model_id.clone()).or_default();
-            model.cost_usd = add(model.cost_usd, cost);
-            model.count += 1;
+            let cost = record.estimated_cost_usd.0;
+            add(&mut total, cost)?;
+            add(if record.context == UsageContext::Customer { &mut customer } else { &mut system }, cost)?;
+            let model = by_model.entry(record.model_id.clone()).or_default();
+            add(&mut model.0, cost)?;
+            model.1 += 1;
+            input_tokens = input_tokens.saturating_add(record.input_tokens).min(i64::MAX as u64);
+            output_tokens = output_tokens.saturating_add(record.output_tokens).min(i64::MAX as u64);
         }
-        Ok(summary)
+        Ok(wire::UsageSummary {
+            total_cost_usd: Exact(total),
+            total_input_tokens: input_tokens,
+            total_output_tokens: output_tokens,
+            total_records: records.len() as i64,
+            by_context: [("customer".to_string(), Exact(customer)), ("system".to_string(), Exact(system))].into(),
+            by_model: by_model
+                .into_iter()
+                .map(|(id, (cost, count))| (id, wire::ModelUsage { cost_usd: Exact(cost), count }))
+                .collect(),
+        })
     }
+}
+
+/// `details` of a credit refused for the balance limit.
+#[derive(Serialize)]
+struct BalanceLimit {
+    balance: Exact,
+    requested: Exact,
+    maximum: Exact,
+}
+
+/// `details` of a confirmation above the reserved amount.
+#[derive(Serialize)]
+struct Exceeds {
+    reserved: Exact,
+    requested: Exact,
+}
+
+/// `details` of a confirm or cancel of a reservation that is no longer pending.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NotPending<'a> {
+    status: ReservationStatus,
+    account_id: &'a str,
+    actual_amount: Option<Exact>,
+    transaction_id: Option<&'a str>,
+}
+
+/// `details` of a cancel of an expired reservation.
+#[derive(Serialize)]
+struct Expired {
+    status: ReservationStatus,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn project_with_account(balance: f64) -> (Project, String) {
+    fn d(text: &str) -> Decimal {
+        Decimal::from_str_exact(text).unwrap()
+    }
+
+    fn project_with_account(balance: &str) -> (Project, String) {
         let mut project = Project::new(Duration::from_secs(300));
         let now = Utc::now();
         let request = wire::CreateAccountRequest { name: "A".into(), external_id: None, email: None, metadata: None };
         let account = project.create_account(request, now).unwrap();
         project
-            .move_credits(AccountRef::Id(&account.id), TransactionType::Credit, balance, None, None, None, now)
+            .move_credits(AccountRef::Id(&account.id), TransactionType::Credit, d(balance), None, None, None, now)
             .unwrap();
         (project, account.id)
     }
 
     #[test]
     fn a_debit_larger_than_available_is_refused_and_changes_nothing() {
-        let (mut project, id) = project_with_account(10.0);
+        let (mut project, id) = project_with_account("10");
         let error = project
-            .move_credits(AccountRef::Id(&id), TransactionType::Debit, 11.0, None, None, None, Utc::now())
+            .move_credits(AccountRef::Id(&id), TransactionType::Debit, d("11"), None, None, None, Utc::now())
             .unwrap_err();
         assert_eq!(error.code, "insufficient_credits");
-        assert_eq!(project.balance(AccountRef::Id(&id)).unwrap().balance, 10.0);
+        assert_eq!(project.balance(AccountRef::Id(&id)).unwrap().balance, Exact(d("10")));
         assert_eq!(project.transactions.len(), 1);
     }
 
     #[test]
+    fn a_credit_beyond_the_maximum_balance_is_refused_and_changes_nothing() {
+        let (mut project, id) = project_with_account("9007199254740990.5");
+        let error = project
+            .move_credits(
+                AccountRef::Id(&id),
+                TransactionType::Credit,
+                d("0.500000000001"),
+                None,
+                None,
+                None,
+                Utc::now(),
+            )
+            .unwrap_err();
+        assert_eq!(error.code, "invalid_request");
+        project
+            .move_credits(AccountRef::Id(&id), TransactionType::Credit, d("0.5"), None, None, None, Utc::now())
+            .unwrap();
+        assert_eq!(project.balance(AccountRef::Id(&id)).unwrap().balance, Exact(MAX_CREDITS));
+        assert_eq!(project.transactions.len(), 2);
+    }
+
+    #[test]
     fn expired_reservations_stop_counting_as_reserved() {
-        let (mut project, id) = project_with_account(10.0);
+        let (mut project, id) = project_with_account("10");
         let now = Utc::now();
         let request = wire::CreateReservationRequest {
             account_id: Some(id.clone()),
             external_id: None,
-            amount: 4.0,
+            amount: serde_json::from_str("4").unwrap(),
             operation: None,
             model: None,
             metadata: None,
             expires_in_seconds: Some(1),
         };
         project.create_reservation(request, now).unwrap();
-        assert_eq!(project.balance(AccountRef::Id(&id)).unwrap().available, 6.0);
-        project.expire(now + chrono::Duration::seconds(2));
-        assert_eq!(project.balance(AccountRef::Id(&id)).unwrap().available, 10.0);
+        assert_eq!(project.balance(AccountRef::Id(&id)).unwrap().available, Exact(d("6")));
+        project.expire(now + chrono::TimeDelta::seconds(2));
+        assert_eq!(project.balance(AccountRef::Id(&id)).unwrap().available, Exact(d("10")));
     }
 }

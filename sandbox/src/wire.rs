@@ -2,9 +2,16 @@
 //!
 //! Optional request fields that the spec does not mark nullable reject an explicit `null`
 //! (see [`present`]); `metadata` is nullable and accepts it.
+//!
+//! Credits and dollars are exact: requests carry them as [`JsonNumber`] (the number's text,
+//! checked by `money::credits`), responses as [`Exact`]. Responses are serialized straight to
+//! text, never through a `serde_json::Value`, so that no number passes through a float.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
+
+use crate::money::{Exact, JsonNumber};
 
 /// Free-form metadata object.
 pub type Metadata = Map<String, Value>;
@@ -65,6 +72,18 @@ pub enum ReservationStatus {
     Cancelled,
     /// Released because its TTL passed.
     Expired,
+}
+
+impl ReservationStatus {
+    /// The wire value, e.g. `pending`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Confirmed => "confirmed",
+            Self::Cancelled => "cancelled",
+            Self::Expired => "expired",
+        }
+    }
 }
 
 /// How often a plan grants its credits.
@@ -142,7 +161,7 @@ pub struct CreditsRequest {
     #[serde(default, deserialize_with = "present")]
     pub external_id: Option<String>,
     /// Credits to move (> 0).
-    pub amount: f64,
+    pub amount: JsonNumber,
     /// Why.
     #[serde(default, deserialize_with = "present")]
     pub description: Option<String>,
@@ -161,7 +180,7 @@ pub struct CreatePlanRequest {
     /// The plan's name.
     pub name: String,
     /// Credits granted per interval.
-    pub amount: f64,
+    pub amount: JsonNumber,
     /// How often.
     pub interval: PlanInterval,
     /// How many grants in all; `null` for no limit.
@@ -211,7 +230,7 @@ pub struct CreateTransactionRequest {
     #[serde(default, deserialize_with = "present")]
     pub external_id: Option<String>,
     /// Credits moved (> 0).
-    pub amount: f64,
+    pub amount: JsonNumber,
     /// Direction.
     #[serde(rename = "type")]
     pub kind: TransactionType,
@@ -255,7 +274,7 @@ pub struct RecordUsageRequest {
     pub cached_tokens: Option<u64>,
     /// Seconds of audio.
     #[serde(default, deserialize_with = "present")]
-    pub audio_duration_seconds: Option<f64>,
+    pub audio_duration_seconds: Option<JsonNumber>,
     /// What the usage was.
     #[serde(default, deserialize_with = "present")]
     pub description: Option<String>,
@@ -272,7 +291,7 @@ pub struct CreateReservationRequest {
     #[serde(default, deserialize_with = "present")]
     pub external_id: Option<String>,
     /// Credits to hold (> 0).
-    pub amount: f64,
+    pub amount: JsonNumber,
     /// Echoed in `metadata.operation`.
     #[serde(default, deserialize_with = "present")]
     pub operation: Option<String>,
@@ -294,7 +313,7 @@ pub struct ConfirmReservationRequest {
     /// The reservation's id.
     pub reservation_id: String,
     /// Credits actually used (> 0, at most the reserved amount).
-    pub actual_amount: f64,
+    pub actual_amount: JsonNumber,
 }
 
 /// `POST /v1/reservations/cancel`.
@@ -325,7 +344,7 @@ pub struct CalculateCostRequest {
     pub usage_type: Option<UsageType>,
     /// Seconds of audio.
     #[serde(default, deserialize_with = "present")]
-    pub audio_duration_seconds: Option<f64>,
+    pub audio_duration_seconds: Option<JsonNumber>,
 }
 
 // ----- responses ------------------------------------------------------------------------
@@ -345,7 +364,7 @@ pub struct Account {
     /// Contact email.
     pub email: Option<String>,
     /// Current balance.
-    pub balance: f64,
+    pub balance: Exact,
     /// Free-form metadata.
     pub metadata: Option<Metadata>,
     /// Creation time.
@@ -363,11 +382,11 @@ pub struct Balance {
     /// Your own id.
     pub external_id: Option<String>,
     /// Balance.
-    pub balance: f64,
+    pub balance: Exact,
     /// Held by pending reservations.
-    pub reserved: f64,
+    pub reserved: Exact,
     /// `balance - reserved`.
-    pub available: f64,
+    pub available: Exact,
 }
 
 /// A plan object.
@@ -381,9 +400,9 @@ pub struct Plan {
     /// Description.
     pub description: Option<String>,
     /// Credits per interval.
-    pub credits: f64,
+    pub credits: Exact,
     /// Price.
-    pub price: Option<f64>,
+    pub price: Option<Exact>,
     /// `daily`, `weekly`, `monthly`.
     pub billing_period: Option<String>,
     /// `1d`, `week`, `month`.
@@ -404,7 +423,7 @@ pub struct PlanSummary {
     /// Name.
     pub name: String,
     /// Credits.
-    pub credits: f64,
+    pub credits: Exact,
 }
 
 /// A plan assignment.
@@ -439,21 +458,22 @@ pub struct Transaction {
     #[serde(rename = "type")]
     pub kind: TransactionType,
     /// Positive amount.
-    pub amount: f64,
+    pub amount: Exact,
     /// What it is for.
     pub description: Option<String>,
     /// Balance after the entry.
-    pub balance_after: f64,
+    pub balance_after: Exact,
     /// Free-form metadata.
     pub metadata: Option<Metadata>,
     /// The reservation it confirmed.
     pub reservation_id: Option<String>,
-    /// Embedded reservation (`include=reservation`).
+    /// Embedded reservation (`include=reservation`): the reservation, or `null` for an entry
+    /// without one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reservation: Option<Value>,
+    pub reservation: Option<Option<Reservation>>,
     /// Embedded usage records (`include=usage`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub usage: Option<Vec<Value>>,
+    pub usage: Option<Vec<UsageRecord>>,
     /// Written at.
     pub created_at: String,
 }
@@ -495,11 +515,11 @@ pub struct UsageRecord {
     /// Cached tokens.
     pub cached_tokens: u64,
     /// Audio seconds.
-    pub audio_duration_seconds: Option<f64>,
+    pub audio_duration_seconds: Option<Exact>,
     /// What it was.
     pub description: Option<String>,
     /// Cost in USD.
-    pub estimated_cost_usd: f64,
+    pub estimated_cost_usd: Exact,
     /// Recorded at.
     pub created_at: String,
 }
@@ -509,7 +529,7 @@ pub struct UsageRecord {
 #[serde(rename_all = "camelCase")]
 pub struct ModelUsage {
     /// Cost in USD.
-    pub cost_usd: f64,
+    pub cost_usd: Exact,
     /// Records.
     pub count: i64,
 }
@@ -519,7 +539,7 @@ pub struct ModelUsage {
 #[serde(rename_all = "camelCase")]
 pub struct UsageSummary {
     /// Total cost.
-    pub total_cost_usd: f64,
+    pub total_cost_usd: Exact,
     /// Total input tokens.
     pub total_input_tokens: u64,
     /// Total output tokens.
@@ -527,7 +547,7 @@ pub struct UsageSummary {
     /// Records summarised.
     pub total_records: i64,
     /// Cost by context.
-    pub by_context: std::collections::BTreeMap<String, f64>,
+    pub by_context: std::collections::BTreeMap<String, Exact>,
     /// Cost and count by model.
     pub by_model: std::collections::BTreeMap<String, ModelUsage>,
 }
@@ -541,11 +561,11 @@ pub struct Reservation {
     /// The account's id.
     pub account_id: String,
     /// Held amount.
-    pub amount: f64,
+    pub amount: Exact,
     /// Status.
     pub status: ReservationStatus,
     /// Charged amount once confirmed.
-    pub actual_amount: Option<f64>,
+    pub actual_amount: Option<Exact>,
     /// Metadata with `operation` and `model` merged in.
     pub metadata: Option<Metadata>,
     /// Created at.
@@ -559,11 +579,11 @@ pub struct Reservation {
 #[serde(rename_all = "camelCase")]
 pub struct TokenPricing {
     /// Input.
-    pub input_per_million: f64,
+    pub input_per_million: Exact,
     /// Output.
-    pub output_per_million: f64,
+    pub output_per_million: Exact,
     /// Cached input.
-    pub cached_input_per_million: f64,
+    pub cached_input_per_million: Exact,
 }
 
 /// Audio price per second.
@@ -571,7 +591,7 @@ pub struct TokenPricing {
 #[serde(rename_all = "camelCase")]
 pub struct AudioPricing {
     /// USD per second.
-    pub per_second: f64,
+    pub per_second: Exact,
 }
 
 /// A model's prices keyed by usage type.
@@ -619,14 +639,140 @@ pub struct Model {
 pub struct FlatPricing {
     /// Input.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub input_per_million: Option<f64>,
+    pub input_per_million: Option<Exact>,
     /// Output.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub output_per_million: Option<f64>,
+    pub output_per_million: Option<Exact>,
     /// Cached input.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cached_input_per_million: Option<f64>,
+    pub cached_input_per_million: Option<Exact>,
     /// Per second.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub per_second: Option<f64>,
+    pub per_second: Option<Exact>,
+}
+
+// ----- response envelopes ---------------------------------------------------------------
+
+/// `{"success": true, "<key>": value}`, or `{"<key>": value}` for the bare lists.
+#[derive(Debug)]
+pub struct Envelope<T> {
+    success: bool,
+    key: &'static str,
+    value: T,
+}
+
+/// `{"success": true, key: value}`.
+pub fn success<T: Serialize>(key: &'static str, value: T) -> Envelope<T> {
+    Envelope { success: true, key, value }
+}
+
+/// `{key: value}`, without `success` (e.g. `GET /v1/accounts`).
+pub fn bare<T: Serialize>(key: &'static str, value: T) -> Envelope<T> {
+    Envelope { success: false, key, value }
+}
+
+impl<T: Serialize> Serialize for Envelope<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1 + usize::from(self.success)))?;
+        if self.success {
+            map.serialize_entry("success", &true)?;
+        }
+        map.serialize_entry(self.key, &self.value)?;
+        map.end()
+    }
+}
+
+/// `GET /v1/transactions`: `{items, pagination}`.
+#[derive(Debug, Serialize)]
+pub struct TransactionPage {
+    /// Newest first.
+    pub items: Vec<Transaction>,
+    /// Where the page is.
+    pub pagination: Pagination,
+}
+
+/// Add or deduct: `{success, accountId, externalId, balance, added|deducted, transactionId}`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreditsMoved {
+    /// Always true.
+    pub success: bool,
+    /// The account's id.
+    pub account_id: String,
+    /// Your own id.
+    pub external_id: Option<String>,
+    /// The balance after the move.
+    pub balance: Exact,
+    /// Credits added (add only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub added: Option<Exact>,
+    /// Credits deducted (deduct only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deducted: Option<Exact>,
+    /// The ledger entry written.
+    pub transaction_id: String,
+}
+
+/// `POST /v1/reservations/confirm`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReservationConfirmed {
+    /// Always true.
+    pub success: bool,
+    /// The reservation.
+    pub reservation_id: String,
+    /// The debit written.
+    pub transaction_id: String,
+    /// The account's id.
+    pub account_id: String,
+    /// Credits charged.
+    pub actual_amount: Exact,
+    /// Credits released (reserved − charged).
+    pub released_amount: Exact,
+    /// The balance after the debit.
+    pub balance: Exact,
+}
+
+/// `POST /v1/reservations/cancel`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReservationCancelled {
+    /// Always true.
+    pub success: bool,
+    /// The reservation.
+    pub reservation_id: String,
+    /// The account's id.
+    pub account_id: String,
+    /// Credits released (all of them).
+    pub released_amount: Exact,
+    /// Always `cancelled`.
+    pub status: ReservationStatus,
+}
+
+/// `POST /v1/accounts/plans/assign`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanAssigned {
+    /// Always true.
+    pub success: bool,
+    /// The new assignment.
+    pub account_plan: AccountPlan,
+    /// Credits granted now (0 unless `startMode` is `immediate`).
+    pub credits_granted: Exact,
+}
+
+/// `POST /v1/models/calculate`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CostEstimate {
+    /// Always true.
+    pub success: bool,
+    /// The model.
+    pub model_id: String,
+    /// Its display name.
+    pub model_name: String,
+    /// Cost in USD.
+    pub estimated_cost_usd: Exact,
+    /// The prices used.
+    pub pricing: FlatPricing,
 }

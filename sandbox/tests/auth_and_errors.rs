@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Api, decode, error_code};
+use common::{Api, d, decode, error_code};
 use credits_sandbox::Sandbox;
 use serde_json::json;
 
@@ -74,12 +74,12 @@ async fn malformed_bodies_are_rejected_with_a_json_error_and_no_write() {
 #[tokio::test]
 async fn a_large_amount_is_rejected_rather_than_overflowing() {
     let api = Api::start().await;
-    let id = api.account_with("u", 0.0).await;
+    let id = api.account_with("u", 0).await;
     let (status, body) = api
         .post_raw("/v1/accounts/credits/add", "application/json", "{\"externalId\": \"u\", \"amount\": 1e400}")
         .await;
     error_code(status, &body, 400, "invalid_request");
-    assert_eq!(api.balance(&id).await.0, 0.0);
+    assert_eq!(api.balance(&id).await.0, d(0));
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Api, decode, error_code};
+use common::{Api, d, decode, error_code};
 use credits_sandbox::Fault;
 use serde_json::json;
 
@@ -21,7 +21,7 @@ async fn faults_are_off_by_default() {
 #[tokio::test]
 async fn a_status_fault_answers_injected_fault_with_retry_after_and_writes_nothing() {
     let api = Api::start().await;
-    let id = api.account_with("u", 10.0).await;
+    let id = api.account_with("u", 10).await;
     api.sandbox.faults().fail_next(1, Fault::Status { status: 503, retry_after: Some("2".into()), after_write: false });
     let response = api
         .http
@@ -34,18 +34,18 @@ async fn a_status_fault_answers_injected_fault_with_retry_after_and_writes_nothi
     assert_eq!(response.headers().get("retry-after").unwrap(), "2");
     let (status, body) = decode(response).await;
     error_code(status, &body, 503, "injected_fault");
-    assert_eq!(api.balance(&id).await.0, 10.0);
+    assert_eq!(api.balance(&id).await.0, d(10));
     assert_eq!(api.sandbox.faults().injected(), 1);
 }
 
 #[tokio::test]
 async fn an_after_write_status_fault_applies_the_write_then_fails() {
     let api = Api::start().await;
-    let id = api.account_with("u", 10.0).await;
+    let id = api.account_with("u", 10).await;
     api.sandbox.faults().fail_next(1, Fault::Status { status: 500, retry_after: None, after_write: true });
     let (status, body) = api.post("/v1/accounts/credits/add", json!({ "accountId": id, "amount": 5 })).await;
     error_code(status, &body, 500, "injected_fault");
-    assert_eq!(api.balance(&id).await.0, 15.0);
+    assert_eq!(api.balance(&id).await.0, d(15));
 }
 
 #[tokio::test]
@@ -61,7 +61,7 @@ async fn a_delay_fault_slows_the_request_down_then_answers_normally() {
 #[tokio::test]
 async fn a_dropped_connection_gives_a_client_error_and_after_write_keeps_the_write() {
     let api = Api::start().await;
-    let id = api.account_with("u", 10.0).await;
+    let id = api.account_with("u", 10).await;
     let faults = api.sandbox.faults();
     faults.fail_next(1, Fault::DropConnection { after_write: false });
     faults.fail_next(1, Fault::DropConnection { after_write: true });
@@ -75,7 +75,7 @@ async fn a_dropped_connection_gives_a_client_error_and_after_write_keeps_the_wri
             .await;
         assert!(result.is_err(), "expected a transport error, got {result:?}");
     }
-    assert_eq!(api.balance(&id).await.0, 15.0, "only the after-write drop applied");
+    assert_eq!(api.balance(&id).await.0, d(15), "only the after-write drop applied");
     assert_eq!(faults.injected(), 2);
 }
 

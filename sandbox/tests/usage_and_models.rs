@@ -2,13 +2,13 @@
 
 mod common;
 
-use common::{Api, error_code};
+use common::{Api, d, error_code, number};
 use serde_json::{Value, json};
 
 /// An account with a confirmed charge; returns `(account id, transaction id)`.
 async fn charged_account(api: &Api, external_id: &str) -> (String, String) {
-    let id = api.account_with(external_id, 100.0).await;
-    let reservation = api.reserve(&id, 10.0).await;
+    let id = api.account_with(external_id, 100).await;
+    let reservation = api.reserve(&id, 10).await;
     let (_, confirm) =
         api.post("/v1/reservations/confirm", json!({ "reservationId": reservation, "actualAmount": 5 })).await;
     (id, confirm["transactionId"].as_str().unwrap().to_owned())
@@ -30,8 +30,8 @@ async fn customer_usage_is_recorded_with_its_cost_and_moves_no_credits() {
     assert_eq!(usage["accountId"], json!(id));
     assert_eq!(usage["transactionId"], json!(txn));
     assert_eq!(usage["usageType"], json!("text"));
-    assert_eq!(usage["estimatedCostUsd"].as_f64(), Some(0.0175));
-    assert_eq!(api.balance(&id).await, (95.0, 0.0, 95.0));
+    assert_eq!(usage["estimatedCostUsd"], json!(0.0175));
+    assert_eq!(api.balance(&id).await, (d(95), d(0), d(95)));
 }
 
 #[tokio::test]
@@ -61,14 +61,18 @@ async fn customer_usage_needs_an_account_and_a_transaction_of_that_account() {
 #[tokio::test]
 async fn system_usage_needs_neither_account_nor_transaction() {
     let api = Api::start().await;
-    let usage = record(
-        &api,
-        json!({ "context": "system", "modelId": "whisper-1", "usageType": "audio_stt", "audioDurationSeconds": 60 }),
-    )
-    .await;
-    assert_eq!(usage["context"], json!("system"));
-    assert_eq!(usage["accountId"], json!(null));
-    assert!((usage["estimatedCostUsd"].as_f64().unwrap() - 0.006).abs() < 1e-12);
+    let (status, text) = api
+        .post_text(
+            "/v1/usage/record",
+            r#"{ "context": "system", "modelId": "whisper-1", "usageType": "audio_stt", "audioDurationSeconds": 60.5 }"#,
+        )
+        .await;
+    assert_eq!(status, 200, "{text}");
+    let usage: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(usage["usageRecord"]["context"], json!("system"));
+    assert_eq!(usage["usageRecord"]["accountId"], json!(null));
+    assert_eq!(number(&text, "/usageRecord/audioDurationSeconds"), d("60.5"));
+    assert_eq!(number(&text, "/usageRecord/estimatedCostUsd"), d("0.00605"), "60.5 s at 0.0001 USD/s");
 }
 
 #[tokio::test]
@@ -103,19 +107,20 @@ async fn summary_totals_cost_tokens_and_records_by_context_and_model() {
     record(&api, json!({ "accountId": a, "transactionId": txn, "modelId": "gpt-4o", "inputTokens": 5000, "outputTokens": 1000, "cachedTokens": 2000 })).await;
     record(&api, json!({ "accountId": a, "transactionId": txn, "modelId": "gpt-4o", "inputTokens": 1000000 })).await;
     record(&api, json!({ "context": "system", "modelId": "gpt-4o-mini", "outputTokens": 1000000 })).await;
-    let (status, body) = api.get("/v1/usage", &[("summary", "true")]).await;
+    let (status, text) = api.get_text("/v1/usage", &[("summary", "true")]).await;
     assert_eq!(status, 200);
+    let body: Value = serde_json::from_str(&text).unwrap();
     assert!(body.get("usageRecords").is_none());
     let summary = &body["summary"];
     assert_eq!(summary["totalRecords"], json!(3));
     assert_eq!(summary["totalInputTokens"], json!(1_005_000));
     assert_eq!(summary["totalOutputTokens"], json!(1_001_000));
-    let close = |v: &Value, expected: f64| assert!((v.as_f64().unwrap() - expected).abs() < 1e-9, "{v} != {expected}");
-    close(&summary["totalCostUsd"], 0.0175 + 2.5 + 0.6);
-    close(&summary["byContext"]["customer"], 2.5175);
-    close(&summary["byContext"]["system"], 0.6);
+    // Exact sums: 0.0175 + 2.5 + 0.6, not 3.1174999999999997.
+    assert_eq!(number(&text, "/summary/totalCostUsd"), d("3.1175"));
+    assert_eq!(number(&text, "/summary/byContext/customer"), d("2.5175"));
+    assert_eq!(number(&text, "/summary/byContext/system"), d("0.6"));
     assert_eq!(summary["byModel"]["gpt-4o"]["count"], json!(2));
-    close(&summary["byModel"]["gpt-4o"]["costUsd"], 2.5175);
+    assert_eq!(number(&text, "/summary/byModel/gpt-4o/costUsd"), d("2.5175"));
     assert_eq!(summary["byModel"]["gpt-4o-mini"]["count"], json!(1));
     let (_, system_only) = api.get("/v1/usage", &[("summary", "true"), ("context", "system")]).await;
     assert_eq!(system_only["summary"]["totalRecords"], json!(1));
@@ -134,10 +139,10 @@ async fn the_documented_estimate_for_gpt_4o_is_0_0175() {
     assert_eq!(body["success"], json!(true));
     assert_eq!(body["modelId"], json!("gpt-4o"));
     assert_eq!(body["modelName"], json!("GPT-4o"));
-    assert_eq!(body["estimatedCostUsd"].as_f64(), Some(0.0175));
+    assert_eq!(body["estimatedCostUsd"], json!(0.0175));
     assert_eq!(
         body["pricing"],
-        json!({ "inputPerMillion": 2.5, "outputPerMillion": 10.0, "cachedInputPerMillion": 1.25 })
+        json!({ "inputPerMillion": 2.5, "outputPerMillion": 10, "cachedInputPerMillion": 1.25 })
     );
     let (status, body) =
         api.post("/v1/models/calculate", json!({ "modelId": "tts-1", "audioDurationSeconds": 10 })).await;
@@ -157,7 +162,7 @@ async fn models_list_filters_by_provider_and_tier_and_model_id_returns_one() {
     assert_eq!(
         gpt4o,
         &json!({ "modelId": "gpt-4o", "provider": "openai", "displayName": "GPT-4o", "modelType": "multimodal", "tier": "flagship",
-                 "pricing": { "text": { "inputPerMillion": 2.5, "outputPerMillion": 10.0, "cachedInputPerMillion": 1.25 }, "contextWindow": 128000 } })
+                 "pricing": { "text": { "inputPerMillion": 2.5, "outputPerMillion": 10, "cachedInputPerMillion": 1.25 }, "contextWindow": 128000 } })
     );
     assert!(models.iter().any(|m| m["pricing"]["embedding"].is_object()));
     assert!(models.iter().any(|m| m["pricing"]["audio_stt"]["perSecond"].is_number()));

@@ -1,28 +1,27 @@
 //! Accounts: create, list, get and balance.
 
 use axum::Json;
-use serde_json::{Value, json};
 
 use super::with_project;
 use crate::auth::CurrentProject;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AccountRef;
-use crate::wire::{self, CreateAccountRequest};
+use crate::wire::{self, CreateAccountRequest, Envelope};
 
 /// `POST /v1/accounts/create` → `{success, account}`.
 pub async fn create(
     project: CurrentProject,
     ApiJson(request): ApiJson<CreateAccountRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Envelope<wire::Account>>, ApiError> {
     let account = with_project(&project, |p, now| p.create_account(request, now))?;
-    Ok(Json(json!({ "success": true, "account": account })))
+    Ok(Json(wire::success("account", account)))
 }
 
 /// `GET /v1/accounts` → `{accounts}`.
-pub async fn list(project: CurrentProject, _query: ApiQuery) -> Result<Json<Value>, ApiError> {
+pub async fn list(project: CurrentProject, _query: ApiQuery) -> Result<Json<Envelope<Vec<wire::Account>>>, ApiError> {
     let accounts = with_project(&project, |p, _| Ok(p.list_accounts()))?;
-    Ok(Json(json!({ "accounts": accounts })))
+    Ok(Json(wire::bare("accounts", accounts)))
 }
 
 /// `GET /v1/accounts/get` → the bare account.

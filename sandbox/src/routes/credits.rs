@@ -1,16 +1,18 @@
 //! Credits: direct grants and deductions, without a reservation.
 
 use axum::Json;
-use serde_json::Value;
 
 use super::with_project;
 use crate::auth::CurrentProject;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::wire::{CreditsRequest, TransactionType};
+use crate::wire::{CreditsMoved, CreditsRequest, TransactionType};
 
 /// `POST /v1/accounts/credits/add`: writes a `credit` transaction.
-pub async fn add(project: CurrentProject, ApiJson(request): ApiJson<CreditsRequest>) -> Result<Json<Value>, ApiError> {
+pub async fn add(
+    project: CurrentProject,
+    ApiJson(request): ApiJson<CreditsRequest>,
+) -> Result<Json<CreditsMoved>, ApiError> {
     with_project(&project, |p, now| p.add_or_deduct(request, TransactionType::Credit, now)).map(Json)
 }
 
@@ -18,7 +20,7 @@ pub async fn add(project: CurrentProject, ApiJson(request): ApiJson<CreditsReque
 pub async fn deduct(
     project: CurrentProject,
     ApiJson(request): ApiJson<CreditsRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CreditsMoved>, ApiError> {
     if request.payment_method.is_some() {
         return Err(ApiError::invalid("`paymentMethod` is not accepted by deduct"));
     }

@@ -1,50 +1,54 @@
 //! Plans: create, list, archive, assign, and an account's assignment history.
 
 use axum::Json;
-use serde_json::{Value, json};
 
 use super::with_project;
 use crate::auth::CurrentProject;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AccountRef;
-use crate::wire::{ArchivePlanRequest, AssignPlanRequest, CreatePlanRequest};
+use crate::wire::{
+    self, AccountPlan, ArchivePlanRequest, AssignPlanRequest, CreatePlanRequest, Envelope, Plan, PlanAssigned,
+};
 
 /// `POST /v1/plans/create` → `{success, plan}`.
 pub async fn create(
     project: CurrentProject,
     ApiJson(request): ApiJson<CreatePlanRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Envelope<Plan>>, ApiError> {
     let plan = with_project(&project, |p, _| p.create_plan(request))?;
-    Ok(Json(json!({ "success": true, "plan": plan })))
+    Ok(Json(wire::success("plan", plan)))
 }
 
 /// `GET /v1/plans` → `{success, plans}`, archived ones included.
-pub async fn list(project: CurrentProject, _query: ApiQuery) -> Result<Json<Value>, ApiError> {
+pub async fn list(project: CurrentProject, _query: ApiQuery) -> Result<Json<Envelope<Vec<Plan>>>, ApiError> {
     let plans = with_project(&project, |p, _| Ok(p.list_plans()))?;
-    Ok(Json(json!({ "success": true, "plans": plans })))
+    Ok(Json(wire::success("plans", plans)))
 }
 
 /// `POST /v1/plans/archive` → `{success, plan}`; idempotent.
 pub async fn archive(
     project: CurrentProject,
     ApiJson(request): ApiJson<ArchivePlanRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Envelope<Plan>>, ApiError> {
     let plan = with_project(&project, |p, _| p.archive_plan(&request.plan_id))?;
-    Ok(Json(json!({ "success": true, "plan": plan })))
+    Ok(Json(wire::success("plan", plan)))
 }
 
 /// `POST /v1/accounts/plans/assign` → `{success, accountPlan, creditsGranted}`.
 pub async fn assign(
     project: CurrentProject,
     ApiJson(request): ApiJson<AssignPlanRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PlanAssigned>, ApiError> {
     with_project(&project, |p, now| p.assign_plan(request, now)).map(Json)
 }
 
 /// `GET /v1/accounts/plans` → `{success, plans}` (assignments, newest first).
-pub async fn account_plans(project: CurrentProject, query: ApiQuery) -> Result<Json<Value>, ApiError> {
+pub async fn account_plans(
+    project: CurrentProject,
+    query: ApiQuery,
+) -> Result<Json<Envelope<Vec<AccountPlan>>>, ApiError> {
     let account = AccountRef::exactly_one(query.non_empty("accountId")?, query.non_empty("externalId")?)?;
     let plans = with_project(&project, |p, _| p.account_plans(account))?;
-    Ok(Json(json!({ "success": true, "plans": plans })))
+    Ok(Json(wire::success("plans", plans)))
 }

@@ -1,30 +1,32 @@
 //! Reservations: hold, list, confirm and cancel.
 
 use axum::Json;
-use serde_json::{Value, json};
 
 use super::with_project;
 use crate::auth::CurrentProject;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AccountRef;
-use crate::wire::{CancelReservationRequest, ConfirmReservationRequest, CreateReservationRequest};
+use crate::wire::{
+    self, CancelReservationRequest, ConfirmReservationRequest, CreateReservationRequest, Envelope, Reservation,
+    ReservationCancelled, ReservationConfirmed,
+};
 
 /// `POST /v1/reservations/create` → `{success, reservation}`.
 pub async fn create(
     project: CurrentProject,
     ApiJson(request): ApiJson<CreateReservationRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Envelope<Reservation>>, ApiError> {
     let reservation = with_project(&project, |p, now| p.create_reservation(request, now))?;
-    Ok(Json(json!({ "success": true, "reservation": reservation })))
+    Ok(Json(wire::success("reservation", reservation)))
 }
 
 /// `GET /v1/reservations` → `{success, reservations}`, newest first.
-pub async fn list(project: CurrentProject, query: ApiQuery) -> Result<Json<Value>, ApiError> {
+pub async fn list(project: CurrentProject, query: ApiQuery) -> Result<Json<Envelope<Vec<Reservation>>>, ApiError> {
     let account = AccountRef::exactly_one(query.non_empty("accountId")?, query.non_empty("externalId")?)?;
     let active_only = query.boolean("activeOnly")?.unwrap_or(false);
     let reservations = with_project(&project, |p, _| p.list_reservations(account, active_only))?;
-    Ok(Json(json!({ "success": true, "reservations": reservations })))
+    Ok(Json(wire::success("reservations", reservations)))
 }
 
 /// `POST /v1/reservations/confirm` → `{success, reservationId, transactionId, accountId,
@@ -32,7 +34,7 @@ pub async fn list(project: CurrentProject, query: ApiQuery) -> Result<Json<Value
 pub async fn confirm(
     project: CurrentProject,
     ApiJson(request): ApiJson<ConfirmReservationRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ReservationConfirmed>, ApiError> {
     with_project(&project, |p, now| p.confirm_reservation(request, now)).map(Json)
 }
 
@@ -40,6 +42,6 @@ pub async fn confirm(
 pub async fn cancel(
     project: CurrentProject,
     ApiJson(request): ApiJson<CancelReservationRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ReservationCancelled>, ApiError> {
     with_project(&project, |p, _| p.cancel_reservation(request)).map(Json)
 }

@@ -1,14 +1,13 @@
 //! Transactions: the paginated ledger and manual entries.
 
 use axum::Json;
-use serde_json::{Value, json};
 
 use super::with_project;
 use crate::auth::CurrentProject;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::{AccountRef, TransactionQuery};
-use crate::wire::CreateTransactionRequest;
+use crate::wire::{self, CreateTransactionRequest, Envelope, Transaction, TransactionPage};
 
 /// Page size when `limit` is absent.
 const DEFAULT_LIMIT: i64 = 50;
@@ -16,7 +15,7 @@ const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 100;
 
 /// `GET /v1/transactions` → `{items, pagination}`, newest first.
-pub async fn list(project: CurrentProject, query: ApiQuery) -> Result<Json<Value>, ApiError> {
+pub async fn list(project: CurrentProject, query: ApiQuery) -> Result<Json<TransactionPage>, ApiError> {
     let include = query.string("include").unwrap_or("");
     let included = |name: &str| include.split(',').any(|part| part.trim() == name);
     let filters = TransactionQuery {
@@ -29,14 +28,14 @@ pub async fn list(project: CurrentProject, query: ApiQuery) -> Result<Json<Value
         include_usage: included("usage"),
     };
     let (items, pagination) = with_project(&project, |p, _| p.list_transactions(&filters))?;
-    Ok(Json(json!({ "items": items, "pagination": pagination })))
+    Ok(Json(TransactionPage { items, pagination }))
 }
 
 /// `POST /v1/transactions/create` → `{success, transaction}`.
 pub async fn create(
     project: CurrentProject,
     ApiJson(request): ApiJson<CreateTransactionRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Envelope<Transaction>>, ApiError> {
     let transaction = with_project(&project, |p, now| p.create_transaction(request, now))?;
-    Ok(Json(json!({ "success": true, "transaction": transaction })))
+    Ok(Json(wire::success("transaction", transaction)))
 }
