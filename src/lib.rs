@@ -80,8 +80,8 @@ pub use resources::reservations::{CreateReservation, ListReservations};
 pub use resources::transactions::{CreateTransaction, ListTransactions, MAX_PAGE_SIZE};
 pub use resources::usage::{GetUsage, RecordUsage};
 pub use values::{
-    Amount, Credits, ErrorCode, InvalidAmount, InvalidDecimal, MAX_AMOUNT, MAX_SIGNIFICANT_DIGITS, ModelType,
-    PlanStartMode, ReservationStatus, TransactionType, UsageContext, UsageType, Usd,
+    Amount, Credits, ErrorCode, InvalidAmount, InvalidDecimal, MAX_AMOUNT, MAX_DECIMAL_PLACES, MAX_SIGNIFICANT_DIGITS,
+    ModelType, PlanStartMode, ReservationStatus, TransactionType, UsageContext, UsageType, Usd,
 };
 
 /// The HTTP client crate of the SDK's public signatures (`reqwest::Client`, `StatusCode`).

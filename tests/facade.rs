@@ -538,3 +538,49 @@ async fn a_wrong_key_is_a_401_that_does_not_echo_the_key() {
     assert_eq!(error.code(), Some(&ErrorCode::Unauthorized));
     assert!(!format!("{error} {error:?}").contains("sk_wrong_secret_value"));
 }
+
+// ----- exact money ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn fractional_credits_add_up_exactly_and_the_reported_available_can_be_spent_to_zero() {
+    let (_sandbox, client) = sandbox().await;
+    let account = funded_account(&client, 0).await;
+    client.add_credits(AddCredits::new(&account, "0.3".parse::<Credits>().unwrap())).await.unwrap();
+    for _ in 0..3 {
+        // With floats the third deduction of 0.1 from 0.3 is refused: 0.3 - 0.1 - 0.1 < 0.1.
+        client.deduct_credits(DeductCredits::new(&account, 0.1)).await.expect("exact: 0.1 is left");
+    }
+    assert!(client.get_balance(&account).await.unwrap().balance.is_zero());
+
+    client.add_credits(AddCredits::new(&account, "1.611999999999".parse::<Credits>().unwrap())).await.unwrap();
+    let hold = client.create_reservation(CreateReservation::new(&account, 0.7)).await.unwrap();
+    let balance = client.get_balance(&account).await.unwrap();
+    assert_eq!(balance.available.to_string(), "0.911999999999");
+    // Deducting exactly what the server reported as available succeeds and leaves nothing.
+    client.deduct_credits(DeductCredits::new(&account, balance.available)).await.unwrap();
+    assert!(client.get_balance(&account).await.unwrap().available.is_zero());
+    client.confirm_reservation(&hold.reservation.id, "0.25".parse::<Credits>().unwrap()).await.unwrap();
+    let balance = client.get_balance(&account).await.unwrap();
+    assert_eq!((balance.balance.to_string(), balance.reserved), ("0.45".to_owned(), Credits::ZERO));
+
+    // The ledger sums to the balance, exactly.
+    let ledger: Vec<_> =
+        client.stream_transactions(ListTransactions::new().account(&account)).try_collect().await.unwrap();
+    let sum: Credits =
+        ledger.iter().map(|t| if t.type_ == TransactionType::Credit { t.amount } else { -t.amount }).sum();
+    assert_eq!(sum, balance.balance);
+}
+
+#[tokio::test]
+async fn amounts_the_api_could_round_are_refused_before_sending() {
+    let (sandbox, client) = sandbox().await;
+    let account = funded_account(&client, 10).await;
+    let before = sandbox.request_count();
+    for amount in ["0.0000000000001", "1234.123456789012", "9007199254740992", "0", "-1"] {
+        let amount: Credits = amount.parse().unwrap();
+        let error = client.add_credits(AddCredits::new(&account, amount)).await.unwrap_err();
+        assert!(matches!(error, Error::InvalidInput(_)), "{amount}: {error:?}");
+    }
+    assert!(matches!(client.deduct_credits(DeductCredits::new(&account, f64::NAN)).await, Err(Error::InvalidInput(_))));
+    assert_eq!(sandbox.request_count(), before, "nothing was sent");
+}

@@ -20,12 +20,17 @@ pub const MAX_AMOUNT: u64 = 9_007_199_254_740_991;
 /// digits survives a JSON reader that reads numbers as 64-bit floats, as JavaScript does.
 pub const MAX_SIGNIFICANT_DIGITS: u32 = 15;
 
+/// The most digits after the decimal point (the sandbox's ledger precision; INFERRED for the
+/// real API, which documents only whole amounts).
+pub const MAX_DECIMAL_PLACES: u32 = 12;
+
 /// A positive amount of credits the API can take exactly.
 ///
 /// - greater than 0 and at most [`MAX_AMOUNT`] (2^53 − 1);
-/// - a whole number, or a decimal of at most [`MAX_SIGNIFICANT_DIGITS`] significant digits
-///   (`0.1`, `2.5`, `123456.789`), so that no server, even one reading JSON numbers as floats,
-///   rounds it. A more precise value is refused with [`InvalidAmount`], never rounded.
+/// - a whole number, or a decimal of at most [`MAX_DECIMAL_PLACES`] digits after the point and
+///   at most [`MAX_SIGNIFICANT_DIGITS`] significant digits (`0.1`, `2.5`, `123456.789`), so
+///   that no server, even one reading JSON numbers as floats, rounds it. A more precise value
+///   is refused with [`InvalidAmount`], never rounded.
 ///
 /// ```
 /// use credits_sdk::{Amount, Credits};
@@ -36,7 +41,7 @@ pub const MAX_SIGNIFICANT_DIGITS: u32 = 15;
 /// assert_eq!(amount.get(), Credits::from(500));
 /// assert!(Amount::try_from(0).is_err());
 /// assert!(Amount::try_from(-3.0).is_err());
-/// assert!("0.1234567890123456".parse::<Amount>().is_err()); // 16 digits
+/// assert!("1234.123456789012".parse::<Amount>().is_err()); // 16 significant digits
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Amount(Credits);
@@ -66,6 +71,9 @@ impl Amount {
         }
         if value > MAX_AMOUNT {
             return Err(InvalidAmount::new(value, "it must be at most 2^53 - 1"));
+        }
+        if decimal.scale() > MAX_DECIMAL_PLACES {
+            return Err(InvalidAmount::new(value, "it has more than 12 digits after the decimal point"));
         }
         if decimal.scale() > 0 && significant_digits(decimal.mantissa()) > MAX_SIGNIFICANT_DIGITS {
             return Err(InvalidAmount::new(value, "a fractional amount has at most 15 significant digits"));
@@ -162,7 +170,8 @@ mod tests {
         assert!(Amount::try_from(MAX_AMOUNT).is_ok());
         assert!(Amount::try_from(MAX_AMOUNT + 1).is_err());
         assert!(Amount::try_from(f64::NAN).is_err());
-        assert!("0.000000000000001".parse::<Amount>().is_ok(), "one significant digit");
+        assert!("0.000000000001".parse::<Amount>().is_ok(), "12 places");
+        assert!("0.0000000000001".parse::<Amount>().is_err(), "13 places");
         assert!("123456789.123456".parse::<Amount>().is_ok(), "15 digits");
         assert!("123456789.1234567".parse::<Amount>().is_err(), "16 digits");
         assert_eq!("2.50".parse::<Amount>().unwrap().to_string(), "2.5");

@@ -5,6 +5,6 @@ mod amount;
 mod enums;
 mod money;
 
-pub use amount::{Amount, InvalidAmount, MAX_AMOUNT, MAX_SIGNIFICANT_DIGITS};
+pub use amount::{Amount, InvalidAmount, MAX_AMOUNT, MAX_DECIMAL_PLACES, MAX_SIGNIFICANT_DIGITS};
 pub use enums::{ErrorCode, ModelType, PlanStartMode, ReservationStatus, TransactionType, UsageContext, UsageType};
 pub use money::{Credits, InvalidDecimal, Usd};
