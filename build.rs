@@ -71,13 +71,42 @@ fn generate() -> Result<(), Vec<String>> {
         }
     };
 
-    let ast = syn::parse2(tokens).map_err(|e| vec![format!("progenitor produced invalid Rust: {e}")])?;
+    let mut ast: syn::File =
+        syn::parse2(tokens).map_err(|e| vec![format!("progenitor produced invalid Rust: {e}")])?;
+    syn::visit_mut::VisitMut::visit_file_mut(&mut DropApiVersion, &mut ast);
     let code = prettyplease::unparse(&ast);
 
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").ok_or_else(|| vec!["OUT_DIR is not set".to_owned()])?);
     write(&out_dir.join("codegen.rs"), &code)?;
     write(&out_dir.join("operations.rs"), &operations)?;
     Ok(())
+}
+
+/// Removes the `api-version` header progenitor adds to every request (the Credits API has no
+/// such header), so that no request builds it only for the pipeline to strip it again.
+struct DropApiVersion;
+
+impl syn::visit_mut::VisitMut for DropApiVersion {
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        let before = block.stmts.len();
+        block.stmts.retain(|stmt| !quote::quote!(#stmt).to_string().contains("\"api-version\""));
+        if block.stmts.len() < before {
+            // The header map was sized for it: `HeaderMap::with_capacity(n)` becomes `n - 1`, and
+            // an empty map allocates nothing.
+            for stmt in &mut block.stmts {
+                if let syn::Stmt::Local(local) = stmt
+                    && let Some(init) = &mut local.init
+                    && let syn::Expr::Call(call) = &mut *init.expr
+                    && quote::quote!(#call).to_string().contains("HeaderMap :: with_capacity")
+                    && let Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(n), .. })) = call.args.first_mut()
+                    && let Ok(count) = n.base10_parse::<usize>()
+                {
+                    *n = syn::LitInt::new(&format!("{}usize", count.saturating_sub(1)), n.span());
+                }
+            }
+        }
+        syn::visit_mut::visit_block_mut(self, block);
+    }
 }
 
 fn write(path: &Path, contents: &str) -> Result<(), Vec<String>> {

@@ -24,7 +24,7 @@
 //!
 
 // Doc comments here are the spec's prose, written as Markdown for OpenAPI tools, not rustdoc.
-#![allow(missing_docs, clippy::all, clippy::pedantic, rustdoc::bare_urls, rustdoc::broken_intra_doc_links)]
+#![allow(missing_docs, unused_mut, clippy::all, clippy::pedantic, rustdoc::bare_urls, rustdoc::broken_intra_doc_links)]
 #![allow(rustdoc::invalid_html_tags)]
 
 include!(concat!(env!("OUT_DIR"), "/codegen.rs"));

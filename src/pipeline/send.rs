@@ -39,9 +39,8 @@ pub(crate) fn prepare(pipeline: &Pipeline, request: &mut Request) -> Result<(), 
             request.url().host_str().unwrap_or("")
         ));
     }
+    // (progenitor's `api-version` header is removed from the generated code by `build.rs`.)
     let headers = request.headers_mut();
-    // progenitor adds `api-version: <info.version>`; the Credits API has no such header.
-    headers.remove("api-version");
     headers.insert(API_KEY_HEADER, pipeline.api_key_header.clone());
     headers.insert(USER_AGENT, pipeline.user_agent.clone());
     *request.timeout_mut() = Some(super::scope::attempt_timeout().unwrap_or(pipeline.timeout));
