@@ -71,8 +71,7 @@ fn generate() -> Result<(), Vec<String>> {
         }
     };
 
-    let mut ast: syn::File =
-        syn::parse2(tokens).map_err(|e| vec![format!("progenitor produced invalid Rust: {e}")])?;
+    let mut ast: syn::File = syn::parse2(tokens).map_err(|e| vec![format!("progenitor produced invalid Rust: {e}")])?;
     syn::visit_mut::VisitMut::visit_file_mut(&mut DropApiVersion, &mut ast);
     let code = prettyplease::unparse(&ast);
 

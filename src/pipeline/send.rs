@@ -167,7 +167,7 @@ async fn receive(mut response: Response, origin: &url::Origin, limit: usize) -> 
         bytes.extend_from_slice(&chunk);
     }
     let headers = std::mem::take(response.headers_mut());
-    Ok(rebuild(status, headers, bytes))
+    Ok(rebuild(status, response.url().clone(), headers, bytes))
 }
 
 /// A body-less response that carries why the real one was refused.
@@ -187,6 +187,7 @@ const ERROR_BODY_READ_LIMIT: usize = 64 * 1024;
 async fn readable_error_body(mut response: Response, limit: usize) -> Response {
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
+    let url = response.url().clone();
     let mut bytes = Vec::new();
     let mut read_error = None;
     while bytes.len() < limit {
@@ -200,18 +201,25 @@ async fn readable_error_body(mut response: Response, limit: usize) -> Response {
         }
     }
     if read_error.is_none() && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
-        return rebuild(status, headers, bytes);
+        return rebuild(status, url, headers, bytes);
     }
     let mut text = crate::error::excerpt(&bytes);
     if let Some(error) = read_error {
         text.push_str(&format!(" [the body could not be read to the end: {error}]"));
     }
-    rebuild(status, headers, serde_json::Value::String(text).to_string().into_bytes())
+    rebuild(status, url, headers, serde_json::Value::String(text).to_string().into_bytes())
 }
 
-fn rebuild(status: StatusCode, mut headers: reqwest::header::HeaderMap, body: Vec<u8>) -> Response {
+/// The response again, its body now in memory. The URL is carried over (reqwest would
+/// otherwise parse a placeholder URL for every response).
+fn rebuild(status: StatusCode, url: reqwest::Url, mut headers: reqwest::header::HeaderMap, body: Vec<u8>) -> Response {
+    use reqwest::ResponseBuilderExt;
     headers.remove(reqwest::header::CONTENT_LENGTH);
-    let mut response = http::Response::new(body);
+    let mut response = match http::Response::builder().url(url).body(body) {
+        Ok(response) => response,
+        // The builder fails only on invalid parts, and none are set above.
+        Err(_) => http::Response::new(Vec::new()),
+    };
     *response.status_mut() = status;
     *response.headers_mut() = headers;
     Response::from(response)

@@ -334,17 +334,12 @@ impl<'de> serde::de::Visitor<'de> for ExactVisitor {
         deserializer.deserialize_any(self)
     }
 
-    /// `serde_json`'s raw value: one entry whose value is the number's text as written.
+    /// `serde_json`'s raw value: one entry whose value is the number's text as written. Read
+    /// without allocating: the text is parsed where it lies.
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Decimal, A::Error> {
         use serde::de::Error;
-        let Some(_) = map.next_key::<Cow<'de, str>>()? else { return Err(A::Error::custom("an empty object")) };
-        let raw: Cow<'de, str> = map.next_value()?;
-        let raw = raw.trim();
-        if raw.starts_with('"') {
-            let text: String = serde_json::from_str(raw).map_err(A::Error::custom)?;
-            return parse_exact(&text).map_err(A::Error::custom);
-        }
-        parse_exact(raw).map_err(A::Error::custom)
+        let Some(serde::de::IgnoredAny) = map.next_key()? else { return Err(A::Error::custom("an empty object")) };
+        map.next_value_seed(RawText)
     }
 
     fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<Decimal, E> {
@@ -365,6 +360,36 @@ impl<'de> serde::de::Visitor<'de> for ExactVisitor {
 
     fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Decimal, E> {
         parse_exact(text).map_err(E::custom)
+    }
+}
+
+/// The raw text of a JSON value, parsed as a decimal: a number as written, or a string holding
+/// one.
+struct RawText;
+
+impl<'de> serde::de::DeserializeSeed<'de> for RawText {
+    type Value = Decimal;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Decimal, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for RawText {
+    type Value = Decimal;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the text of a JSON number")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, raw: &str) -> Result<Decimal, E> {
+        let raw = raw.trim();
+        if raw.starts_with('"') {
+            // A number sent as a JSON string (rare): unescape it first.
+            let text: String = serde_json::from_str(raw).map_err(E::custom)?;
+            return parse_exact(&text).map_err(E::custom);
+        }
+        parse_exact(raw).map_err(E::custom)
     }
 }
 
