@@ -132,6 +132,7 @@ fn decoder(schema: &str) -> Option<fn(&Value) -> Result<(), String>> {
         "CreatePlanRequest" => decode::<types::CreatePlanRequest>,
         "PlanResponse" => decode::<types::PlanResponse>,
         "ArchivePlanRequest" => decode::<types::ArchivePlanRequest>,
+        "ArchivePlanResponse" => decode::<types::ArchivePlanResponse>,
         "AssignPlanRequest" => decode::<types::AssignPlanRequest>,
         "AssignPlanResponse" => decode::<types::AssignPlanResponse>,
         "TransactionPage" => decode::<types::TransactionPage>,
