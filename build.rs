@@ -217,7 +217,8 @@ fn check_document(doc: &serde_json::Value) -> Vec<String> {
             for parameter in declared {
                 let name = parameter.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
                 if !template.contains(&name) {
-                    problems.push(format!("{at}: path parameter `{name}` is declared but the path has no `{{{name}}}`"));
+                    problems
+                        .push(format!("{at}: path parameter `{name}` is declared but the path has no `{{{name}}}`"));
                 }
                 if parameter.get("required") != Some(&Value::Bool(true)) {
                     problems.push(format!("{at}: path parameter `{name}` must be `required: true`"));

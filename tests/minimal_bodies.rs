@@ -35,7 +35,8 @@ async fn deduct_credits_succeeds_on_a_minimal_body() {
 async fn assign_plan_succeeds_on_a_minimal_body() {
     for body in MINIMAL {
         let (_server, client) = client_answering(200, body).await;
-        let done = client.assign_plan_to_account(AssignPlan::new(AccountRef::external("user_1"), "plan_1").immediate()).await;
+        let done =
+            client.assign_plan_to_account(AssignPlan::new(AccountRef::external("user_1"), "plan_1").immediate()).await;
         let done = done.unwrap_or_else(|e| panic!("{body}: {e}"));
         assert_eq!(done.account_plan, None, "{body}");
     }

@@ -98,7 +98,7 @@ impl Spec {
         value
     }
 
-    /// Every operation, in the spec's order.
+    /// Every operation, ordered by path then method.
     pub fn operations(&self) -> Vec<Operation> {
         let mut operations = Vec::new();
         let Some(paths) = self.doc.get("paths").and_then(Value::as_object) else { return operations };
