@@ -205,6 +205,8 @@ struct Runner<'a> {
     http: credits_sdk::reqwest::Client,
     target: Target,
     report: Report,
+    /// Holds made by the run and not settled yet: cancelled at the end.
+    open_holds: Vec<String>,
 }
 
 /// Runs the whole check. Never panics on what the target answers: every surprise is a finding.
@@ -229,6 +231,7 @@ pub async fn run(spec: &Spec, target: &Target) -> Report {
         http,
         target: target.clone(),
         report: Report { target: target.base_url.clone(), ..Report::default() },
+        open_holds: Vec::new(),
     };
     runner.scenario().await;
     runner.report
@@ -343,6 +346,9 @@ impl Runner<'_> {
             let body = json!({ "reservationId": reservation, "actualAmount": 85 });
             let confirmed =
                 self.call("confirm_reservation", "ok", &[], Some(body.clone()), Expect::Success, None).await;
+            if confirmed.is_some() {
+                self.open_holds.retain(|id| id != reservation);
+            }
             transaction_id = text_at(&confirmed, "/transactionId");
             let landed = Landed {
                 status: "confirmed",
@@ -353,7 +359,9 @@ impl Runner<'_> {
         }
         if let Some(reservation) = self.reserve(&account, 100, "to cancel").await {
             let body = json!({ "reservationId": reservation });
-            self.call("cancel_reservation", "ok", &[], Some(body), Expect::Success, None).await;
+            if self.call("cancel_reservation", "ok", &[], Some(body), Expect::Success, None).await.is_some() {
+                self.open_holds.retain(|id| *id != reservation);
+            }
             let body = json!({ "reservationId": reservation, "actualAmount": 10 });
             let landed = Landed { status: "cancelled", actual_amount: None, transaction_id: None };
             self.call_landed("confirm_reservation", "confirm after cancel", body, landed).await;
@@ -404,7 +412,12 @@ impl Runner<'_> {
         let body = json!({ "modelId": "gpt-4o", "inputTokens": 5000, "outputTokens": 1000, "cachedTokens": 2000 });
         self.call("calculate_cost", "ok", &[], Some(body), Expect::Success, None).await;
 
-        // Cleanup: the plan is archived (archive is itself checked); holds were settled above.
+        // Cleanup: holds a failed step left open are cancelled; the plan is archived (archive
+        // is itself checked).
+        for reservation in std::mem::take(&mut self.open_holds) {
+            let body = json!({ "reservationId": reservation });
+            self.call("cancel_reservation", "cleanup", &[], Some(body), Expect::Success, None).await;
+        }
         if let Some(plan_id) = plan_id {
             self.call("archive_plan", "ok (cleanup)", &[], Some(json!({ "planId": plan_id })), Expect::Success, None)
                 .await;
@@ -415,7 +428,9 @@ impl Runner<'_> {
         let body = json!({ "accountId": account, "amount": amount, "operation": "contract-check", "model": "gpt-4o",
                            "metadata": { "check": case } });
         let created = self.call("create_reservation", case, &[], Some(body), Expect::Success, None).await;
-        text_at(&created, "/reservation/id")
+        let id = text_at(&created, "/reservation/id");
+        self.open_holds.extend(id.clone());
+        id
     }
 
     fn stop(&mut self, why: &str) {
