@@ -78,7 +78,7 @@ fn generate() -> Result<(), Vec<String>> {
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown panic".to_owned());
             return Err(vec![format!(
-                "progenitor failed: {message} (the rules it enforces are listed in the README, section \"Regenerating when the API changes\")"
+                "progenitor failed: {message} (the rules it enforces are listed in the README, section \"When the API changes\")"
             )]);
         }
     };
