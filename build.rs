@@ -44,7 +44,19 @@ fn generate() -> Result<(), Vec<String>> {
     let spec: OpenAPI =
         serde_yaml_ng::from_str(&text).map_err(|e| vec![format!("{SPEC} is not a valid OpenAPI 3.0 document: {e}")])?;
 
-    let operations = check_operations(&spec)?;
+    // The same document as plain JSON, for the checks progenitor would otherwise answer with a
+    // panic (a `$ref` to nothing, an undeclared path parameter).
+    let doc: serde_json::Value =
+        serde_yaml_ng::from_str(&text).map_err(|e| vec![format!("{SPEC} is not valid YAML: {e}")])?;
+    let mut problems = check_document(&doc);
+    let operations = match check_operations(&spec) {
+        Ok(table) if problems.is_empty() => table,
+        Ok(_) => return Err(problems),
+        Err(more) => {
+            problems.extend(more);
+            return Err(problems);
+        }
+    };
 
     let settings = codegen_settings::settings("crate").map_err(|e| vec![e])?;
 
@@ -66,7 +78,7 @@ fn generate() -> Result<(), Vec<String>> {
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown panic".to_owned());
             return Err(vec![format!(
-                "progenitor failed: {message} (the rules it enforces are listed in the README, section \"Regenerating when the API changes\")"
+                "progenitor failed: {message} (the rules it enforces are listed in the README, section \"When the API changes\")"
             )]);
         }
     };
@@ -181,6 +193,112 @@ fn check_operations(spec: &OpenAPI) -> Result<String, Vec<String>> {
     }
     table.push(']');
     if problems.is_empty() { Ok(table) } else { Err(problems) }
+}
+
+/// Checks what progenitor does not report by name: every `$ref` an operation reaches (through
+/// its parameters, body, responses and the schemas they use) points to something, every
+/// `{name}` in a path is a declared, required path parameter (and every declared path parameter
+/// is in the path), and the schemas marked `x-credits-open-enum` are those the generator replaces
+/// with open enums (`codegen/settings.rs`).
+fn check_document(doc: &serde_json::Value) -> Vec<String> {
+    use serde_json::Value;
+    let mut problems = Vec::new();
+    let resolve = |reference: &str| reference.strip_prefix('#').and_then(|pointer| doc.pointer(pointer));
+    let methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+    for (path, item) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            if !methods.contains(&method.as_str()) {
+                continue;
+            }
+            let id = op.get("operationId").and_then(Value::as_str).unwrap_or("(no operationId)");
+            let at = format!("{id} ({} {path})", method.to_uppercase());
+
+            // Every reference reachable from the operation, followed through the components.
+            let mut pending: Vec<(String, String)> = Vec::new();
+            collect_refs(op, "the operation", &mut pending);
+            let mut seen = BTreeSet::new();
+            while let Some((reference, from)) = pending.pop() {
+                if !seen.insert(reference.clone()) {
+                    continue;
+                }
+                match resolve(&reference) {
+                    Some(target) => collect_refs(target, &reference, &mut pending),
+                    None => problems.push(format!(
+                        "{at}: `$ref: {reference}` (in {from}) points to nothing; define it under `components` or fix the name"
+                    )),
+                }
+            }
+
+            // Path parameters: declared exactly as the path template names them, and required.
+            let template: BTreeSet<String> =
+                path.split('{').skip(1).filter_map(|rest| rest.split('}').next()).map(str::to_owned).collect();
+            let declared: Vec<&Value> = item
+                .get("parameters")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .chain(op.get("parameters").and_then(Value::as_array).into_iter().flatten())
+                .map(|p| p.get("$ref").and_then(Value::as_str).and_then(resolve).unwrap_or(p))
+                .filter(|p| p.get("in").and_then(Value::as_str) == Some("path"))
+                .collect();
+            let mut names = BTreeSet::new();
+            for parameter in declared {
+                let name = parameter.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
+                if !template.contains(&name) {
+                    problems
+                        .push(format!("{at}: path parameter `{name}` is declared but the path has no `{{{name}}}`"));
+                }
+                if parameter.get("required") != Some(&Value::Bool(true)) {
+                    problems.push(format!("{at}: path parameter `{name}` must be `required: true`"));
+                }
+                names.insert(name);
+            }
+            for name in template.difference(&names) {
+                problems.push(format!(
+                    "{at}: `{{{name}}}` in the path is not declared as a parameter (`in: path`, `required: true`)"
+                ));
+            }
+        }
+    }
+
+    let marked: BTreeSet<&str> = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(_, schema)| schema.get("x-credits-open-enum") == Some(&Value::Bool(true)))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    let replaced: BTreeSet<&str> = codegen_settings::OPEN_ENUMS.iter().copied().collect();
+    for name in marked.difference(&replaced) {
+        problems.push(format!(
+            "schema {name}: marked `x-credits-open-enum: true` but not listed in OPEN_ENUMS (codegen/settings.rs) with a hand-written open enum"
+        ));
+    }
+    for name in replaced.difference(&marked) {
+        problems.push(format!(
+            "schema {name}: listed in OPEN_ENUMS (codegen/settings.rs) but not marked `x-credits-open-enum: true` in {SPEC}"
+        ));
+    }
+    problems
+}
+
+/// Collects every `$ref` inside `value`, remembering where it was found.
+fn collect_refs(value: &serde_json::Value, from: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner) {
+                    ("$ref", serde_json::Value::String(reference)) => out.push((reference.clone(), from.to_owned())),
+                    // Examples are data, not schemas.
+                    ("example" | "examples", _) => {}
+                    _ => collect_refs(inner, from, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|inner| collect_refs(inner, from, out)),
+        _ => {}
+    }
 }
 
 fn is_success(code: &StatusCode) -> bool {

@@ -30,4 +30,8 @@ expect_failure "missing operationId" 's/operationId: list_plans/x-was-operation-
 expect_failure "missing retry flag" '0,/x-credits-retry-safe: false/s//x-other: false/' "create_account (POST /v1/accounts/create): \`x-credits-retry-safe\` must be true or false"
 expect_failure "default response" 's|"5XX": { $ref: "#/components/responses/Error" }|default: { $ref: "#/components/responses/Error" }|' "a \`default\` response is not supported"
 expect_failure "not YAML" '1s/^/: : :\n/' "is not a valid OpenAPI 3.0 document"
+expect_failure "\$ref to nothing" 's|schema: { $ref: "#/components/schemas/Balance" }|schema: { $ref: "#/components/schemas/Balanse" }|' "get_balance (GET /v1/accounts/balance): \`\$ref: #/components/schemas/Balanse\` (in the operation) points to nothing"
+expect_failure "\$ref to nothing, inside a schema" 's|items: { $ref: "#/components/schemas/Account" }|items: { $ref: "#/components/schemas/Acount" }|' "list_accounts (GET /v1/accounts): \`\$ref: #/components/schemas/Acount\` (in #/components/schemas/ListAccountsResponse) points to nothing"
+expect_failure "undeclared path parameter" 's|^  /v1/accounts/get:|  /v1/accounts/{accountId}/get:|' "get_account (GET /v1/accounts/{accountId}/get): \`{accountId}\` in the path is not declared as a parameter"
+expect_failure "open enum not marked" '0,/^      x-credits-open-enum: true$/{/^      x-credits-open-enum: true$/d}' "schema PlanStartMode: listed in OPEN_ENUMS (codegen/settings.rs) but not marked"
 echo "build errors are readable"

@@ -21,7 +21,7 @@ pub const BODY_EXCERPT_LIMIT: usize = 2048;
 /// # async fn charge(client: &credits_sdk::CreditsClient) {
 /// use credits_sdk::{AccountRef, Error, ErrorCode};
 /// match client.deduct_credits(credits_sdk::DeductCredits::new(AccountRef::external("user_456"), 50)).await {
-///     Ok(done) => println!("balance now {}", done.balance),
+///     Ok(done) => println!("balance now {:?}", done.balance),
 ///     Err(error) if error.code() == Some(&ErrorCode::InsufficientCredits) => println!("top up first"),
 ///     Err(error) if error.is_retryable() => println!("try again later: {error}"),
 ///     Err(error) => println!("failed: {error}"),

@@ -181,7 +181,7 @@ async fn deduct_credits_posts_the_sdk_guide_body() {
     let request = capture.take_one();
     assert_sent(&request, "POST", "/v1/accounts/credits/deduct");
     assert_eq!(request.json(), json!({"externalId": "user_456", "amount": 50, "description": "API usage"}));
-    assert_eq!(deducted.balance, 950);
+    assert_eq!(deducted.balance, Some(credits_sdk::Credits::from(950)));
 }
 
 // ----- plans ---------------------------------------------------------------------------------
@@ -233,7 +233,7 @@ async fn archive_plan_posts_the_plan_id() {
     let request = capture.take_one();
     assert_sent(&request, "POST", "/v1/plans/archive");
     assert_eq!(request.json(), json!({"planId": "plan_abc123"}));
-    assert_eq!(archived.plan.is_active, Some(false));
+    assert_eq!(archived.plan.and_then(|p| p.is_active), Some(false));
 }
 
 #[tokio::test]
@@ -257,7 +257,7 @@ async fn assign_plan_sends_start_mode_immediate() {
     let request = capture.take_one();
     assert_sent(&request, "POST", "/v1/accounts/plans/assign");
     assert_eq!(request.json(), json!({"externalId": "user_456", "planId": "plan_abc123", "startMode": "immediate"}));
-    assert_eq!(assigned.account_plan.id, "accountPlan_123");
+    assert_eq!(assigned.account_plan.map(|p| p.id).as_deref(), Some("accountPlan_123"));
 }
 
 // ----- transactions --------------------------------------------------------------------------

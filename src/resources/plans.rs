@@ -139,7 +139,7 @@ impl CreditsClient {
     /// client.archive_plan("plan_abc123").await?;
     /// # Ok(()) }
     /// ```
-    pub async fn archive_plan(&self, plan_id: impl AsRef<str>) -> Result<types::PlanResponse> {
+    pub async fn archive_plan(&self, plan_id: impl AsRef<str>) -> Result<types::ArchivePlanResponse> {
         let body = types::ArchivePlanRequest { plan_id: validate::non_empty("plan id", plan_id.as_ref())? };
         self.call(self.api().archive_plan().body(body).send()).await
     }

@@ -218,7 +218,7 @@ impl CreditsClient {
             Err(Error::Api(api)) if observed.attempts > 1 => match landed(&api, "cancelled") {
                 Some(details) => Ok(types::CancelReservationResponse {
                     success: Some(true),
-                    reservation_id,
+                    reservation_id: Some(reservation_id),
                     account_id: details.get("accountId").and_then(|a| a.as_str()).map(str::to_owned),
                     released_amount: None,
                     status: Some(ReservationStatus::Cancelled),
