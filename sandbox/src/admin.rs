@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::{self, ApiError};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, Body};
 use crate::faults::{FaultHandle, FaultSpec};
 
 /// What the admin endpoints act on.
@@ -35,6 +35,8 @@ struct SetFaults {
     seed: Option<u64>,
 }
 
+impl Body for SetFaults {}
+
 /// The admin router.
 pub fn router(state: AdminState) -> Router {
     Router::new()
@@ -47,7 +49,7 @@ pub fn router(state: AdminState) -> Router {
 
 async fn set_faults(
     State(state): State<AdminState>,
-    ApiJson(body): ApiJson<SetFaults>,
+    ApiJson(body, _): ApiJson<SetFaults>,
 ) -> Result<Json<Value>, ApiError> {
     let check = |spec: &FaultSpec| match spec {
         FaultSpec::Status { status, .. } if !(400..=599).contains(status) => {

@@ -26,12 +26,11 @@ mod auth;
 mod error;
 mod extract;
 mod faults;
-mod models;
 mod money;
 mod routes;
 mod server;
-mod state;
-mod wire;
+mod spec;
+mod store;
 
 pub use faults::{Fault, FaultHandle, FaultSpec};
 pub use money::{MAX_CREDIT_PLACES, MAX_CREDITS, MAX_SECONDS_PLACES};

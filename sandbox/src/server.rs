@@ -41,14 +41,14 @@ use crate::error::{self, ApiError};
 use crate::extract::BodyReadTimeout;
 use crate::faults::{Fault, FaultHandle};
 use crate::routes;
-use crate::state::Project;
+use crate::store::Project;
 
 /// Default lifetime of a reservation that is neither confirmed nor cancelled.
 pub const DEFAULT_RESERVATION_TTL: Duration = Duration::from_secs(300);
 
 /// The longest reservation TTL the builder (and `--reservation-ttl-secs`) accepts: 86 400 s,
 /// the most a request's `expiresInSeconds` may ask for.
-pub const MAX_RESERVATION_TTL: Duration = crate::state::MAX_RESERVATION_TTL;
+pub const MAX_RESERVATION_TTL: Duration = crate::store::MAX_RESERVATION_TTL;
 
 /// Default header-read timeout: how long a connection may go without a request in progress
 /// (before its first request, while its request head is dripping in, or between requests)
@@ -226,7 +226,7 @@ impl SandboxBuilder {
             .map(|key| {
                 let mut project = Project::new(self.reservation_ttl);
                 if self.seed {
-                    project.seed();
+                    project.seed(chrono::Utc::now());
                 }
                 (key.clone(), Arc::new(Mutex::new(project)))
             })

@@ -1,12 +1,17 @@
 //! The `/v1` router: one module per API area, each a set of thin handlers over [`Project`].
+//!
+//! Handlers decode requests into the spec's generated types (`credits_sdk::api::types`,
+//! through [`crate::extract::ApiJson`]) and build the response envelopes (`{success, account}`
+//! and the like) from the generated response types: envelopes are built here, in the
+//! handlers, and nowhere else; the store answers the objects inside them.
 
 use axum::Router;
 use axum::routing::{get, post};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::auth::CurrentProject;
 use crate::error::{self, ApiError};
-use crate::state::Project;
+use crate::store::Project;
 
 mod accounts;
 mod credits;
@@ -49,7 +54,8 @@ fn with_project<T>(
     project: &CurrentProject,
     operation: impl FnOnce(&mut Project, DateTime<Utc>) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
-    let now = Utc::now();
+    // Milliseconds, as the API writes its timestamps.
+    let now = Utc::now().trunc_subsecs(3);
     let mut project = project.lock();
     project.expire(now);
     operation(&mut project, now)

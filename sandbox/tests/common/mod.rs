@@ -18,9 +18,11 @@ pub struct Api {
     pub key: String,
 }
 
-/// A decimal from its text or an integer: `d("0.1")`, `d(500)`.
+/// A decimal from its text (plain or with an exponent, as the SDK's `Credits` may write a
+/// small value: `1e-12`) or an integer: `d("0.1")`, `d(500)`.
 pub fn d(value: impl Display) -> Decimal {
-    Decimal::from_str_exact(&value.to_string()).expect("a decimal literal")
+    let text = value.to_string();
+    Decimal::from_str_exact(&text).or_else(|_| Decimal::from_scientific(&text)).expect("a decimal literal")
 }
 
 /// The exact number at a JSON pointer (`/balance`, `/items/0/amount`) of a response text.
