@@ -1,5 +1,7 @@
-//! Admin endpoints outside `/v1` for driving a running binary: `/_sandbox/faults` and
-//! `/_sandbox/stats`. They need no API key and are never counted or faulted.
+//! Admin endpoints outside `/v1` for driving a running binary: `/_sandbox/faults`,
+//! `/_sandbox/stats` and `/_sandbox/clock`. They need no API key, are never counted or
+//! faulted, and answer loopback clients only (the server refuses others with 403). Their
+//! types are the sandbox's own: the spec does not describe them.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,6 +12,9 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use chrono::{DateTime, Utc};
+
+use crate::clock::Clock;
 use crate::error::{self, ApiError};
 use crate::extract::{ApiJson, Body};
 use crate::faults::{FaultHandle, FaultSpec};
@@ -21,6 +26,25 @@ pub struct AdminState {
     pub faults: FaultHandle,
     /// The `/v1` request counter.
     pub requests: Arc<AtomicU64>,
+    /// The sandbox clock.
+    pub clock: Clock,
+}
+
+/// `POST /_sandbox/clock` body: `{"advanceSeconds": n}` or `{"set": "<RFC 3339>"}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct MoveClock {
+    advance_seconds: Option<u64>,
+    set: Option<DateTime<Utc>>,
+}
+
+impl Body for MoveClock {}
+
+/// The clock's state: `{"now": "<RFC 3339>", "manual": bool}`.
+#[derive(Debug, serde::Serialize)]
+struct ClockState {
+    now: DateTime<Utc>,
+    manual: bool,
 }
 
 /// `POST /_sandbox/faults` body: `{"next": n, "fault": {...}}` or
@@ -42,6 +66,7 @@ pub fn router(state: AdminState) -> Router {
     Router::new()
         .route("/_sandbox/faults", post(set_faults).delete(clear_faults))
         .route("/_sandbox/stats", get(stats))
+        .route("/_sandbox/clock", get(clock).post(move_clock))
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)
@@ -84,4 +109,29 @@ async fn stats(State(state): State<AdminState>) -> Json<Value> {
         "requests": state.requests.load(Ordering::Relaxed),
         "faultsInjected": state.faults.injected(),
     }))
+}
+
+async fn clock(State(state): State<AdminState>) -> Json<ClockState> {
+    Json(ClockState { now: state.clock.now(), manual: state.clock.is_manual() })
+}
+
+/// Moves the clock: 400 for a body that is neither form, 409 for a time before the clock's.
+async fn move_clock(
+    State(state): State<AdminState>,
+    ApiJson(body, _): ApiJson<MoveClock>,
+) -> Result<Json<ClockState>, ApiError> {
+    let moved = match body {
+        MoveClock { advance_seconds: Some(seconds), set: None } => {
+            state.clock.advance(std::time::Duration::from_secs(seconds))
+        }
+        MoveClock { advance_seconds: None, set: Some(time) } => state.clock.set(time),
+        _ => return Err(ApiError::invalid("give `advanceSeconds` (a whole number of seconds) or `set` (RFC 3339)")),
+    };
+    match moved {
+        Ok(now) => Ok(Json(ClockState { now, manual: state.clock.is_manual() })),
+        Err(error @ crate::clock::ClockError::Backwards { .. }) => {
+            Err(ApiError::conflict("clock_backwards", error.to_string()))
+        }
+        Err(error) => Err(ApiError::invalid(error.to_string())),
+    }
 }

@@ -23,6 +23,7 @@
 
 mod admin;
 mod auth;
+mod clock;
 mod error;
 mod extract;
 mod faults;
@@ -32,6 +33,8 @@ mod server;
 mod spec;
 mod store;
 
+pub use chrono;
+pub use clock::{ClockError, MAX_CLOCK_STEP};
 pub use faults::{Fault, FaultHandle, FaultSpec};
 pub use money::{MAX_CREDIT_PLACES, MAX_CREDITS, MAX_SECONDS_PLACES};
 pub use server::{

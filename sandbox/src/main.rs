@@ -26,9 +26,19 @@ struct Args {
     /// Connections served at once; further ones wait until one closes (1 to 100000).
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     max_connections: u64,
+    /// Start with a manual clock at this time (RFC 3339, e.g. 2025-01-01T00:00:00Z) instead of
+    /// the wall clock; move it with `POST /_sandbox/clock`.
+    #[arg(long, value_parser = parse_time)]
+    clock_start: Option<chrono::DateTime<chrono::Utc>>,
     /// Start each project with demo data (account `user_demo` with 1000 credits, a "Pro" plan).
     #[arg(long)]
     seed: bool,
+}
+
+fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("not an RFC 3339 time ({e}), e.g. 2025-01-01T00:00:00Z"))
 }
 
 #[tokio::main]
@@ -40,6 +50,9 @@ async fn main() -> std::io::Result<()> {
         .header_read_timeout(Duration::from_secs(args.header_read_timeout_secs))
         .max_connections(usize::try_from(args.max_connections).unwrap_or(usize::MAX))
         .seed(args.seed);
+    if let Some(start) = args.clock_start {
+        builder = builder.manual_clock(start);
+    }
     for key in args.api_keys {
         builder = builder.api_key(key);
     }

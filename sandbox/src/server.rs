@@ -35,8 +35,11 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::Instant;
 use tower::ServiceExt;
 
+use chrono::{DateTime, Utc};
+
 use crate::admin::{self, AdminState};
 use crate::auth::{Projects, require_api_key};
+use crate::clock::{Clock, ClockError};
 use crate::error::{self, ApiError};
 use crate::extract::BodyReadTimeout;
 use crate::faults::{Fault, FaultHandle};
@@ -90,6 +93,7 @@ pub struct Sandbox {
     api_keys: Vec<String>,
     faults: FaultHandle,
     requests: Arc<AtomicU64>,
+    clock: Clock,
     _shutdown: watch::Sender<bool>,
 }
 
@@ -102,6 +106,7 @@ pub struct SandboxBuilder {
     seed: bool,
     header_read_timeout: Duration,
     max_connections: usize,
+    clock_start: Option<DateTime<Utc>>,
 }
 
 impl std::fmt::Debug for SandboxBuilder {
@@ -113,6 +118,7 @@ impl std::fmt::Debug for SandboxBuilder {
             .field("seed", &self.seed)
             .field("header_read_timeout", &self.header_read_timeout)
             .field("max_connections", &self.max_connections)
+            .field("clock_start", &self.clock_start)
             .finish()
     }
 }
@@ -126,6 +132,7 @@ impl Default for SandboxBuilder {
             seed: false,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            clock_start: None,
         }
     }
 }
@@ -185,6 +192,15 @@ impl SandboxBuilder {
         self
     }
 
+    /// A manual clock standing at `start` (to the millisecond) instead of the wall clock. It
+    /// moves only with [`Sandbox::advance`], [`Sandbox::set_time`] or `POST /_sandbox/clock`,
+    /// and everything time-based follows it: reservation expiry, timestamps, date filters and
+    /// plan periods.
+    pub fn manual_clock(mut self, start: DateTime<Utc>) -> Self {
+        self.clock_start = Some(start);
+        self
+    }
+
     /// Checks the configuration: the TTL, the timeout and the connection bound.
     fn validate(&self) -> std::io::Result<()> {
         let invalid = |message: String| Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, message));
@@ -221,12 +237,13 @@ impl SandboxBuilder {
         if api_keys.is_empty() {
             api_keys.push(generate_api_key());
         }
+        let clock = self.clock_start.map(Clock::manual).unwrap_or_default();
         let projects: HashMap<String, Arc<Mutex<Project>>> = api_keys
             .iter()
             .map(|key| {
-                let mut project = Project::new(self.reservation_ttl);
+                let mut project = Project::new(self.reservation_ttl, clock.clone());
                 if self.seed {
-                    project.seed(chrono::Utc::now());
+                    project.seed(clock.now());
                 }
                 (key.clone(), Arc::new(Mutex::new(project)))
             })
@@ -236,7 +253,11 @@ impl SandboxBuilder {
         let requests = Arc::new(AtomicU64::new(0));
         let app = App {
             api: routes::api().fallback(error::route_not_found).layer(from_fn_with_state(projects, require_api_key)),
-            admin: admin::router(AdminState { faults: faults.clone(), requests: requests.clone() }),
+            admin: admin::router(AdminState {
+                faults: faults.clone(),
+                requests: requests.clone(),
+                clock: clock.clone(),
+            }),
             faults: faults.clone(),
             requests: requests.clone(),
         };
@@ -248,7 +269,15 @@ impl SandboxBuilder {
             connections: Arc::new(Semaphore::new(self.max_connections)),
         };
         tokio::spawn(accept_loop(listener, Arc::new(app), limits, stopped));
-        Ok(Sandbox { base_url: format!("http://{address}"), address, api_keys, faults, requests, _shutdown: shutdown })
+        Ok(Sandbox {
+            base_url: format!("http://{address}"),
+            address,
+            api_keys,
+            faults,
+            requests,
+            clock,
+            _shutdown: shutdown,
+        })
     }
 }
 
@@ -291,6 +320,24 @@ impl Sandbox {
     /// How many `/v1` requests arrived, rejected and faulted ones included.
     pub fn request_count(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// The sandbox clock's time, to the millisecond.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Moves the clock forward by `step` (at most [`MAX_CLOCK_STEP`](crate::MAX_CLOCK_STEP))
+    /// and answers the new time. The next request sees everything that became due meanwhile:
+    /// expired reservations, plan grants. Works on the wall clock too, which then keeps
+    /// ticking from the later time.
+    pub fn advance(&self, step: Duration) -> Result<DateTime<Utc>, ClockError> {
+        self.clock.advance(step)
+    }
+
+    /// Sets the clock to `time`, which must not be earlier than the clock's time.
+    pub fn set_time(&self, time: DateTime<Utc>) -> Result<DateTime<Utc>, ClockError> {
+        self.clock.set(time)
     }
 }
 
@@ -405,13 +452,14 @@ async fn serve_connection(
     mut stop: watch::Receiver<bool>,
     _permit: OwnedSemaphorePermit,
 ) {
+    let Ok(peer) = stream.peer_addr() else { return };
     let activity = Arc::new(Activity { in_flight: AtomicUsize::new(0), idle_since: Mutex::new(Instant::now()) });
     let tracked = activity.clone();
     let service = service_fn(move |request| {
         let in_flight = tracked.begin();
         let app = app.clone();
         async move {
-            let response = handle(app, request, timeout).await;
+            let response = handle(app, request, timeout, peer).await;
             drop(in_flight);
             response
         }
@@ -478,6 +526,7 @@ async fn handle(
     app: Arc<App>,
     request: Request<Incoming>,
     body_timeout: Duration,
+    peer: SocketAddr,
 ) -> Result<Response<Body>, DroppedConnection> {
     let mut request = request.map(Body::new);
     request.extensions_mut().insert(BodyReadTimeout(body_timeout));
@@ -490,6 +539,14 @@ async fn handle(
         return Ok(error.into_response());
     }
     if !v1 {
+        if !peer.ip().is_loopback() {
+            return Ok(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "the /_sandbox endpoints answer loopback clients only",
+            )
+            .into_response());
+        }
         return Ok(call(&app.admin, request).await);
     }
     match app.faults.take() {

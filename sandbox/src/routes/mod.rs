@@ -7,7 +7,7 @@
 
 use axum::Router;
 use axum::routing::{get, post};
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::auth::CurrentProject;
 use crate::error::{self, ApiError};
@@ -48,15 +48,15 @@ pub fn api() -> Router {
         .method_not_allowed_fallback(error::method_not_allowed)
 }
 
-/// Runs `operation` on the locked project after lazily expiring due reservations. The lock
-/// is held for the whole operation, so concurrent requests see each other's writes whole.
+/// Runs `operation` on the locked project at the sandbox clock's time, after bringing the
+/// project up to that time (expiring due reservations). The lock is held for the whole
+/// operation, so concurrent requests see each other's writes whole.
 fn with_project<T>(
     project: &CurrentProject,
     operation: impl FnOnce(&mut Project, DateTime<Utc>) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
-    // Milliseconds, as the API writes its timestamps.
-    let now = Utc::now().trunc_subsecs(3);
     let mut project = project.lock();
-    project.expire(now);
+    let now = project.now();
+    project.catch_up(now);
     operation(&mut project, now)
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
+use crate::clock::Clock;
 use crate::error::ApiError;
 
 mod accounts;
@@ -93,6 +94,7 @@ struct Indexes {
 /// The state of one project (one API key).
 #[derive(Debug)]
 pub struct Project {
+    clock: Clock,
     reservation_ttl: chrono::TimeDelta,
     accounts: Vec<AccountRow>,
     plans: Vec<PlanRow>,
@@ -110,10 +112,11 @@ fn within(t: DateTime<Utc>, start: Option<DateTime<Utc>>, end: Option<DateTime<U
 impl Project {
     /// An empty project whose reservations last `reservation_ttl` unless a request says
     /// otherwise. A TTL beyond [`MAX_RESERVATION_TTL`] is cut to it (the builder refuses one).
-    pub fn new(reservation_ttl: Duration) -> Self {
+    pub fn new(reservation_ttl: Duration, clock: Clock) -> Self {
         let reservation_ttl = chrono::TimeDelta::from_std(reservation_ttl.min(MAX_RESERVATION_TTL))
             .unwrap_or(chrono::TimeDelta::seconds(300));
         Self {
+            clock,
             reservation_ttl,
             accounts: Vec::new(),
             plans: Vec::new(),
@@ -147,6 +150,17 @@ impl Project {
         self.seed_plan();
     }
 
+    /// The sandbox clock's time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Brings the project up to `now`: expires the reservations whose time has passed. Run
+    /// before every operation, so nothing time-based needs a background task.
+    pub fn catch_up(&mut self, now: DateTime<Utc>) {
+        self.expire(now);
+    }
+
     fn index_of(&self, account: AccountRef<'_>) -> Result<usize, ApiError> {
         let found = match account {
             AccountRef::Id(id) => self.indexes.account_by_id.get(id),
@@ -173,7 +187,7 @@ mod tests {
     }
 
     fn project_with_account(balance: &str) -> (Project, String) {
-        let mut project = Project::new(Duration::from_secs(300));
+        let mut project = Project::new(Duration::from_secs(300), Clock::default());
         let now = Utc::now();
         let request = types::CreateAccountRequest { name: "A".into(), external_id: None, email: None, metadata: None };
         let account = project.create_account(request, now).unwrap();

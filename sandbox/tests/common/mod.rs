@@ -25,6 +25,11 @@ pub fn d(value: impl Display) -> Decimal {
     Decimal::from_str_exact(&text).or_else(|_| Decimal::from_scientific(&text)).expect("a decimal literal")
 }
 
+/// A UTC time from RFC 3339 text: `at("2025-01-15T10:00:00Z")`.
+pub fn at(text: &str) -> credits_sandbox::chrono::DateTime<credits_sandbox::chrono::Utc> {
+    credits_sandbox::chrono::DateTime::parse_from_rfc3339(text).expect("an RFC 3339 time").to_utc()
+}
+
 /// The exact number at a JSON pointer (`/balance`, `/items/0/amount`) of a response text.
 /// Panics unless it is a bare JSON number (not a string).
 pub fn number(text: &str, pointer: &str) -> Decimal {
