@@ -201,7 +201,11 @@ impl Project {
                 if amount > available {
                     return Err(ApiError::insufficient(available, amount));
                 }
-                money::sub(old_balance, amount).ok_or_else(|| ApiError::insufficient(available, amount))?
+                let balance =
+                    money::sub(old_balance, amount).ok_or_else(|| ApiError::insufficient(available, amount))?;
+                let account_id = self.accounts[index].id.clone();
+                self.spend_plan_credits(&account_id, amount);
+                balance
             }
             TransactionType::Unknown(other) => {
                 return Err(ApiError::invalid(format!("`type` has an unknown value `{other}`")));

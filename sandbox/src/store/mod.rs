@@ -89,6 +89,10 @@ struct Indexes {
     /// Each account's transactions, oldest first, so a page of one account's ledger costs
     /// O(page) rather than a scan of the whole project.
     transactions_by_account: HashMap<String, Vec<usize>>,
+    /// The next period event of every running plan assignment: (due, assignment index).
+    plan_events: BTreeSet<(DateTime<Utc>, usize)>,
+    /// Each account's active plan assignment.
+    active_plan: HashMap<String, usize>,
 }
 
 /// The state of one project (one API key).
@@ -155,9 +159,11 @@ impl Project {
         self.clock.now()
     }
 
-    /// Brings the project up to `now`: expires the reservations whose time has passed. Run
-    /// before every operation, so nothing time-based needs a background task.
+    /// Brings the project up to `now`: runs the plan periods that began (grants, resets, ends)
+    /// and expires the reservations whose time has passed, in time order. Run before every
+    /// operation, so nothing time-based needs a background task.
     pub fn catch_up(&mut self, now: DateTime<Utc>) {
+        self.run_plan_events(now);
         self.expire(now);
     }
 
