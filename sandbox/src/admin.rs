@@ -14,6 +14,13 @@ use serde_json::{Value, json};
 
 use chrono::{DateTime, Utc};
 
+use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderMap;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+
+use crate::auth::Projects;
 use crate::clock::Clock;
 use crate::error::{self, ApiError};
 use crate::extract::{ApiJson, Body};
@@ -28,6 +35,8 @@ pub struct AdminState {
     pub requests: Arc<AtomicU64>,
     /// The sandbox clock.
     pub clock: Clock,
+    /// The projects, by API key.
+    pub projects: Projects,
 }
 
 /// `POST /_sandbox/clock` body: `{"advanceSeconds": n}` or `{"set": "<RFC 3339>"}`.
@@ -67,6 +76,7 @@ pub fn router(state: AdminState) -> Router {
         .route("/_sandbox/faults", post(set_faults).delete(clear_faults))
         .route("/_sandbox/stats", get(stats))
         .route("/_sandbox/clock", get(clock).post(move_clock))
+        .route("/_sandbox/state", get(export_state).put(import_state).layer(DefaultBodyLimit::max(MAX_STATE_BYTES)))
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)
@@ -134,4 +144,44 @@ async fn move_clock(
         }
         Err(error) => Err(ApiError::invalid(error.to_string())),
     }
+}
+
+/// The largest saved state `PUT /_sandbox/state` accepts (the Rust API and `--state` take any).
+const MAX_STATE_BYTES: usize = 64 * 1024 * 1024;
+
+/// The project named by the request's `X-API-Key`: 401 without one, 404 for an unknown one.
+fn project_of<'a>(
+    state: &'a AdminState,
+    headers: &HeaderMap,
+) -> Result<&'a std::sync::Mutex<crate::store::Project>, ApiError> {
+    let key = headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| ApiError::unauthorized("name the project with its X-API-Key header"))?;
+    state
+        .projects
+        .get(key)
+        .map(|p| &**p)
+        .ok_or_else(|| ApiError::not_found("project_not_found", "no project has this API key"))
+}
+
+/// `GET /_sandbox/state`: the project's saved state.
+async fn export_state(State(state): State<AdminState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let text = crate::server::export_project(project_of(&state, &headers)?);
+    Ok(([(CONTENT_TYPE, "application/json")], text).into_response())
+}
+
+/// `PUT /_sandbox/state`: replaces the project's state; 400 `invalid_state` (nothing changed)
+/// for a body that is not valid saved state.
+async fn import_state(
+    State(state): State<AdminState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let project = project_of(&state, &headers)?;
+    let text = std::str::from_utf8(&body).map_err(|_| ApiError::invalid("the body is not UTF-8"))?;
+    crate::server::import_project(project, text).map_err(|e| {
+        ApiError::new(axum::http::StatusCode::BAD_REQUEST, "invalid_state", format!("nothing was loaded: {e}"))
+    })?;
+    Ok(Json(json!({ "success": true })))
 }

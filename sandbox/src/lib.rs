@@ -39,6 +39,7 @@ pub use faults::{Fault, FaultHandle, FaultSpec};
 pub use money::{MAX_CREDIT_PLACES, MAX_CREDITS, MAX_SECONDS_PLACES};
 pub use server::{
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_RESERVATION_TTL, MAX_HEADER_BYTES,
-    MAX_HEADER_READ_TIMEOUT, MAX_HEADERS, MAX_RESERVATION_TTL, MAX_URI_BYTES, Sandbox, SandboxBuilder,
-    generate_api_key,
+    MAX_HEADER_READ_TIMEOUT, MAX_HEADERS, MAX_RESERVATION_TTL, MAX_URI_BYTES, STATE_FILE_FORMAT, Sandbox,
+    SandboxBuilder, generate_api_key,
 };
+pub use store::{STATE_FORMAT, STATE_VERSION, StateError};

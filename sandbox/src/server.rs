@@ -44,7 +44,7 @@ use crate::error::{self, ApiError};
 use crate::extract::BodyReadTimeout;
 use crate::faults::{Fault, FaultHandle};
 use crate::routes;
-use crate::store::Project;
+use crate::store::{Project, StateError};
 
 /// Default lifetime of a reservation that is neither confirmed nor cancelled.
 pub const DEFAULT_RESERVATION_TTL: Duration = Duration::from_secs(300);
@@ -94,7 +94,20 @@ pub struct Sandbox {
     faults: FaultHandle,
     requests: Arc<AtomicU64>,
     clock: Clock,
+    projects: Projects,
     _shutdown: watch::Sender<bool>,
+}
+
+/// The `format` of a saved-state file of several projects ([`Sandbox::export_all`]).
+pub const STATE_FILE_FORMAT: &str = "credits-sandbox-state";
+
+/// A saved-state file: each project's saved state by API key.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateFile {
+    format: String,
+    version: u32,
+    projects: std::collections::BTreeMap<String, Box<serde_json::value::RawValue>>,
 }
 
 /// Configures a [`Sandbox`] before starting it.
@@ -107,6 +120,7 @@ pub struct SandboxBuilder {
     header_read_timeout: Duration,
     max_connections: usize,
     clock_start: Option<DateTime<Utc>>,
+    state: Option<String>,
 }
 
 impl std::fmt::Debug for SandboxBuilder {
@@ -119,6 +133,7 @@ impl std::fmt::Debug for SandboxBuilder {
             .field("header_read_timeout", &self.header_read_timeout)
             .field("max_connections", &self.max_connections)
             .field("clock_start", &self.clock_start)
+            .field("state", &self.state.as_ref().map(String::len))
             .finish()
     }
 }
@@ -133,6 +148,7 @@ impl Default for SandboxBuilder {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             clock_start: None,
+            state: None,
         }
     }
 }
@@ -201,6 +217,15 @@ impl SandboxBuilder {
         self
     }
 
+    /// Starts from saved state: the text of a file written by [`Sandbox::export_all`] (the
+    /// binary's `--state FILE`). Its projects' API keys are added to the sandbox's keys.
+    /// [`start`](Self::start) fails with [`std::io::ErrorKind::InvalidData`], naming the
+    /// problem, if the file is not valid saved state.
+    pub fn state(mut self, text: impl Into<String>) -> Self {
+        self.state = Some(text.into());
+        self
+    }
+
     /// Checks the configuration: the TTL, the timeout and the connection bound.
     fn validate(&self) -> std::io::Result<()> {
         let invalid = |message: String| Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, message));
@@ -234,6 +259,17 @@ impl SandboxBuilder {
     pub async fn start(self) -> std::io::Result<Sandbox> {
         self.validate()?;
         let mut api_keys = self.api_keys;
+        let saved = match &self.state {
+            Some(text) => {
+                parse_state_file(text).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?
+            }
+            None => Default::default(),
+        };
+        for key in saved.keys() {
+            if !api_keys.contains(key) {
+                api_keys.push(key.clone());
+            }
+        }
         if api_keys.is_empty() {
             api_keys.push(generate_api_key());
         }
@@ -242,21 +278,28 @@ impl SandboxBuilder {
             .iter()
             .map(|key| {
                 let mut project = Project::new(self.reservation_ttl, clock.clone());
-                if self.seed {
+                if let Some(text) = saved.get(key) {
+                    project = project.load_state(text.get()).map_err(|e| {
+                        std::io::Error::new(std::io::ErrorKind::InvalidData, format!("saved project {key}: {e}"))
+                    })?;
+                } else if self.seed {
                     project.seed(clock.now());
                 }
-                (key.clone(), Arc::new(Mutex::new(project)))
+                Ok((key.clone(), Arc::new(Mutex::new(project))))
             })
-            .collect();
+            .collect::<std::io::Result<_>>()?;
         let projects: Projects = Arc::new(projects);
         let faults = FaultHandle::default();
         let requests = Arc::new(AtomicU64::new(0));
         let app = App {
-            api: routes::api().fallback(error::route_not_found).layer(from_fn_with_state(projects, require_api_key)),
+            api: routes::api()
+                .fallback(error::route_not_found)
+                .layer(from_fn_with_state(projects.clone(), require_api_key)),
             admin: admin::router(AdminState {
                 faults: faults.clone(),
                 requests: requests.clone(),
                 clock: clock.clone(),
+                projects: projects.clone(),
             }),
             faults: faults.clone(),
             requests: requests.clone(),
@@ -276,6 +319,7 @@ impl SandboxBuilder {
             faults,
             requests,
             clock,
+            projects,
             _shutdown: shutdown,
         })
     }
@@ -333,6 +377,36 @@ impl Sandbox {
     /// ticking from the later time.
     pub fn advance(&self, step: Duration) -> Result<DateTime<Utc>, ClockError> {
         self.clock.advance(step)
+    }
+
+    /// The whole state of the project of `api_key`, as versioned JSON (exact numbers), brought
+    /// up to the clock's time first. [`import_state`](Self::import_state) reads it back.
+    pub fn export_state(&self, api_key: &str) -> Result<String, StateError> {
+        let project = self.projects.get(api_key).ok_or_else(|| StateError("no project has this API key".into()))?;
+        Ok(export_project(project))
+    }
+
+    /// Replaces the state of the project of `api_key` with saved state from
+    /// [`export_state`](Self::export_state). The text is checked completely first: on an
+    /// error nothing changes.
+    pub fn import_state(&self, api_key: &str, text: &str) -> Result<(), StateError> {
+        let project = self.projects.get(api_key).ok_or_else(|| StateError("no project has this API key".into()))?;
+        import_project(project, text)
+    }
+
+    /// Every project's state, by API key, as one versioned JSON file: what
+    /// [`SandboxBuilder::state`] and the binary's `--state FILE` read.
+    pub fn export_all(&self) -> String {
+        let projects = self
+            .api_keys
+            .iter()
+            .filter_map(|key| {
+                let text = export_project(self.projects.get(key)?);
+                Some((key.clone(), serde_json::value::RawValue::from_string(text).ok()?))
+            })
+            .collect();
+        let file = StateFile { format: STATE_FILE_FORMAT.into(), version: crate::store::STATE_VERSION, projects };
+        serde_json::to_string_pretty(&file).unwrap_or_default()
     }
 
     /// Sets the clock to `time`, which must not be earlier than the clock's time.
@@ -571,4 +645,37 @@ async fn handle(
             Err(DroppedConnection)
         }
     }
+}
+
+/// A project's saved state, after bringing it up to the clock's time.
+pub(crate) fn export_project(project: &Mutex<Project>) -> String {
+    let mut project = project.lock().unwrap_or_else(PoisonError::into_inner);
+    let now = project.now();
+    project.catch_up(now);
+    project.export_state()
+}
+
+/// Replaces a project's state with checked saved state; nothing changes on an error.
+pub(crate) fn import_project(project: &Mutex<Project>, text: &str) -> Result<(), StateError> {
+    let mut project = project.lock().unwrap_or_else(PoisonError::into_inner);
+    let loaded = project.load_state(text)?;
+    *project = loaded;
+    Ok(())
+}
+
+/// The projects of a saved-state file, by API key.
+fn parse_state_file(text: &str) -> Result<HashMap<String, Box<serde_json::value::RawValue>>, String> {
+    crate::extract::strict_json(text.as_bytes()).map_err(|e| format!("the state file is not valid JSON: {e}"))?;
+    let file: StateFile = serde_json::from_str(text).map_err(|e| format!("not a sandbox state file: {e}"))?;
+    if file.format != STATE_FILE_FORMAT {
+        return Err(format!("the state file's format is `{}`, not `{STATE_FILE_FORMAT}`", file.format));
+    }
+    if file.version != crate::store::STATE_VERSION {
+        return Err(format!(
+            "state file version {} is not supported (this sandbox reads version {})",
+            file.version,
+            crate::store::STATE_VERSION
+        ));
+    }
+    Ok(file.projects.into_iter().collect())
 }

@@ -17,26 +17,31 @@ use crate::spec::{TransactionItem, TransactionList};
 pub type Metadata = Map<String, Value>;
 
 /// A stored account.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct AccountRow {
     pub(super) id: String,
     pub(super) external_id: Option<String>,
     pub(super) name: String,
     pub(super) email: Option<String>,
     pub(super) metadata: Option<Metadata>,
+    #[serde(with = "super::snapshot::exact")]
     pub(super) balance: Decimal,
     pub(super) created_at: DateTime<Utc>,
     pub(super) updated_at: DateTime<Utc>,
 }
 
 /// A stored ledger entry.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct TransactionRow {
     pub(super) id: String,
     pub(super) account_id: String,
     pub(super) kind: TransactionType,
+    #[serde(with = "super::snapshot::exact")]
     pub(super) amount: Decimal,
     pub(super) description: Option<String>,
+    #[serde(with = "super::snapshot::exact")]
     pub(super) balance_after: Decimal,
     pub(super) metadata: Option<Metadata>,
     pub(super) reservation_id: Option<String>,

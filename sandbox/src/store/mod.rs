@@ -19,9 +19,11 @@ mod accounts;
 pub mod models;
 mod plans;
 mod reservations;
+mod snapshot;
 mod usage;
 
 pub use accounts::TransactionQuery;
+pub use snapshot::{STATE_FORMAT, STATE_VERSION, StateError};
 pub use usage::UsageQuery;
 
 use accounts::{AccountRow, TransactionRow};

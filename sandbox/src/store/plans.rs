@@ -14,12 +14,15 @@ use crate::error::ApiError;
 use crate::money::{self, credits_out, usd_out};
 
 /// A stored plan.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct PlanRow {
     pub(super) id: String,
     pub(super) name: String,
     pub(super) description: Option<String>,
+    #[serde(with = "super::snapshot::exact")]
     pub(super) credits: Decimal,
+    #[serde(with = "super::snapshot::exact_option", default)]
     pub(super) price: Option<Decimal>,
     pub(super) interval: PlanInterval,
     pub(super) occurrences: Option<NonZeroU64>,
@@ -28,7 +31,8 @@ pub(super) struct PlanRow {
 }
 
 /// A stored assignment of a plan to an account.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct AccountPlanRow {
     pub(super) id: String,
     pub(super) account_id: String,
@@ -43,6 +47,7 @@ pub(super) struct AccountPlanRow {
     /// When the next period event is due; `None` once the assignment is over.
     pub(super) next_event: Option<DateTime<Utc>>,
     /// Credits granted by this assignment and not yet spent: what a reset takes back.
+    #[serde(with = "super::snapshot::exact")]
     pub(super) unused: Decimal,
 }
 

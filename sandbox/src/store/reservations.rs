@@ -16,12 +16,15 @@ use crate::money::{self, Exact, credits_out};
 const MAX_EXPIRES_IN_SECONDS: u64 = 86_400;
 
 /// A stored reservation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct ReservationRow {
     pub(super) id: String,
     pub(super) account_id: String,
+    #[serde(with = "super::snapshot::exact")]
     pub(super) amount: Decimal,
     pub(super) status: ReservationStatus,
+    #[serde(with = "super::snapshot::exact_option", default)]
     pub(super) actual_amount: Option<Decimal>,
     /// The debit written by the confirmation, once confirmed.
     pub(super) transaction_id: Option<String>,

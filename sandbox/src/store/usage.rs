@@ -13,7 +13,8 @@ use crate::error::ApiError;
 use crate::money::{self, seconds_out, usd_out};
 
 /// A stored usage record.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct UsageRow {
     pub(super) id: String,
     pub(super) context: UsageContext,
@@ -24,8 +25,10 @@ pub(super) struct UsageRow {
     pub(super) input_tokens: u64,
     pub(super) output_tokens: u64,
     pub(super) cached_tokens: u64,
+    #[serde(with = "super::snapshot::exact_option", default)]
     pub(super) audio_seconds: Option<Decimal>,
     pub(super) description: Option<String>,
+    #[serde(with = "super::snapshot::exact")]
     pub(super) cost: Decimal,
     pub(super) created_at: DateTime<Utc>,
 }
