@@ -76,6 +76,10 @@ pub fn router(state: AdminState) -> Router {
         .route("/_sandbox/faults", post(set_faults).delete(clear_faults))
         .route("/_sandbox/stats", get(stats))
         .route("/_sandbox/clock", get(clock).post(move_clock))
+        .route("/_sandbox/", get(page))
+        .route("/_sandbox", get(page))
+        .route("/_sandbox/projects", get(projects))
+        .route("/_sandbox/view", get(view))
         .route("/_sandbox/state", get(export_state).put(import_state).layer(DefaultBodyLimit::max(MAX_STATE_BYTES)))
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
@@ -184,4 +188,58 @@ async fn import_state(
         ApiError::new(axum::http::StatusCode::BAD_REQUEST, "invalid_state", format!("nothing was loaded: {e}"))
     })?;
     Ok(Json(json!({ "success": true })))
+}
+
+/// The live ledger page: one HTML file with inline CSS and JavaScript, no build step.
+const PAGE: &str = include_str!("page.html");
+
+/// `GET /_sandbox/`: the live ledger page.
+async fn page() -> Response {
+    ([(CONTENT_TYPE, "text/html; charset=utf-8"), (axum::http::header::CACHE_CONTROL, "no-store")], PAGE)
+        .into_response()
+}
+
+/// The projects in a stable order (by key), for the page's chooser.
+fn ordered_keys(state: &AdminState) -> Vec<&String> {
+    let mut keys: Vec<&String> = state.projects.keys().collect();
+    keys.sort();
+    keys
+}
+
+/// A key as the page shows it: its first 8 and last 4 characters.
+fn masked(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    if chars.len() <= 14 {
+        return key.to_owned();
+    }
+    let head: String = chars[..8].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}…{tail}")
+}
+
+/// `GET /_sandbox/projects`: `[{"project": 0, "key": "sk_sandb…abcd"}, …]`, keys masked.
+async fn projects(State(state): State<AdminState>) -> Json<Value> {
+    let list: Vec<Value> = ordered_keys(&state)
+        .into_iter()
+        .enumerate()
+        .map(|(i, key)| json!({ "project": i, "key": masked(key) }))
+        .collect();
+    Json(Value::Array(list))
+}
+
+/// `GET /_sandbox/view?project=N`: what the page shows of project N, at the clock's time.
+async fn view(
+    State(state): State<AdminState>,
+    query: crate::extract::ApiQuery,
+) -> Result<Json<crate::store::View>, ApiError> {
+    let keys = ordered_keys(&state);
+    let max = keys.len().saturating_sub(1) as i64;
+    let index = query.integer("project", 0, max)?.unwrap_or(0);
+    let key = keys.get(index as usize).ok_or_else(|| ApiError::not_found("project_not_found", "no such project"))?;
+    let project =
+        state.projects.get(*key).ok_or_else(|| ApiError::not_found("project_not_found", "no such project"))?;
+    let mut project = project.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let now = project.now();
+    project.catch_up(now);
+    Ok(Json(project.view(now)))
 }

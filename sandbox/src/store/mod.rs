@@ -21,10 +21,12 @@ mod plans;
 mod reservations;
 mod snapshot;
 mod usage;
+mod view;
 
 pub use accounts::TransactionQuery;
 pub use snapshot::{STATE_FORMAT, STATE_VERSION, StateError};
 pub use usage::UsageQuery;
+pub use view::View;
 
 use accounts::{AccountRow, TransactionRow};
 use plans::{AccountPlanRow, PlanRow};

@@ -104,7 +104,7 @@ impl Project {
         });
     }
 
-    fn plan(&self, plan_id: &str) -> Result<&PlanRow, ApiError> {
+    pub(super) fn plan(&self, plan_id: &str) -> Result<&PlanRow, ApiError> {
         self.plans
             .iter()
             .find(|p| p.id == plan_id)
