@@ -25,20 +25,13 @@ cargo build --quiet -p credits-sandbox --bin credits-sandbox
 cargo build --quiet -p credits-sdk --example quickstart
 binary="$target_dir/debug/credits-sandbox"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+# shellcheck source=scripts/sandbox-lib.sh
+source "$root/scripts/sandbox-lib.sh"
+port=$(free_port)
 key="sk_sandbox_browser_check"
 base="http://127.0.0.1:$port"
 work=$(mktemp -d)
-log="$work/sandbox.log"
-"$binary" --addr "127.0.0.1:$port" --api-key "$key" --clock-start 2025-01-15T09:00:00Z >"$log" 2>&1 &
-sandbox_pid=$!
-trap 'kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 1 100); do
-  if grep -q "listening on" "$log"; then break; fi
-  if ! kill -0 "$sandbox_pid" 2>/dev/null; then cat "$log"; echo "the sandbox did not start"; exit 1; fi
-  sleep 0.1
-done
-grep -q "listening on" "$log" || { cat "$log"; echo "the sandbox did not start in time"; exit 1; }
+start_sandbox "$binary" "$work" --addr "127.0.0.1:$port" --api-key "$key" --clock-start 2025-01-15T09:00:00Z
 
 echo "== quickstart against $base"
 CREDITS_API_KEY="$key" CREDITS_BASE_URL="$base" "$target_dir/debug/examples/quickstart"
