@@ -574,6 +574,15 @@ async fn call(router: &Router, request: Request<Body>) -> Response<Body> {
     }
 }
 
+/// Whether a client at `ip` may use the `/_sandbox` endpoints: loopback only (IPv4 127/8,
+/// IPv6 ::1, and IPv4-mapped loopback).
+fn admin_allowed(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(v6.is_loopback(), |v4| v4.is_loopback()),
+        ip => ip.is_loopback(),
+    }
+}
+
 /// A JSON 414 or 431 for a request head over the sandbox's limits.
 fn oversized<B>(request: &Request<B>) -> Option<ApiError> {
     let target = request.uri().path_and_query().map_or(0, |p| p.as_str().len());
@@ -613,7 +622,7 @@ async fn handle(
         return Ok(error.into_response());
     }
     if !v1 {
-        if !peer.ip().is_loopback() {
+        if !admin_allowed(peer.ip()) {
             return Ok(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
@@ -678,4 +687,19 @@ fn parse_state_file(text: &str) -> Result<HashMap<String, Box<serde_json::value:
         ));
     }
     Ok(file.projects.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::admin_allowed;
+
+    #[test]
+    fn only_loopback_clients_may_use_the_admin_endpoints() {
+        for allowed in ["127.0.0.1", "127.9.8.7", "::1", "::ffff:127.0.0.1"] {
+            assert!(admin_allowed(allowed.parse().unwrap()), "{allowed}");
+        }
+        for refused in ["10.0.0.1", "192.168.1.5", "0.0.0.0", "::ffff:10.0.0.1", "fe80::1", "2001:db8::1"] {
+            assert!(!admin_allowed(refused.parse().unwrap()), "{refused}");
+        }
+    }
 }
