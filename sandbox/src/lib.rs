@@ -16,8 +16,14 @@
 //! without a request in progress are closed after the header-read timeout, and at most
 //! `max_connections` are served at once.
 //!
-//! See `sandbox/README.md` for the error codes, the limits and the decisions taken where the
-//! public reference is silent.
+//! For development it has a controllable clock ([`SandboxBuilder::manual_clock`],
+//! [`Sandbox::advance`]) that drives reservation expiry and plan periods, saved state
+//! ([`Sandbox::export_state`], [`Sandbox::import_state`]) and a live ledger page at
+//! `/_sandbox/`.
+//!
+//! Requests and responses are the types generated from `openapi.yaml` for the SDK
+//! (`credits_sdk::api::types`). See `sandbox/README.md` for the layout, the error codes, the
+//! limits and the decisions taken where the public reference is silent.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
