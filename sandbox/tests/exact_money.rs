@@ -431,3 +431,16 @@ fn ledger_invariants_hold_for_random_fractional_sequences() {
         .unwrap();
     assert!(cases.load(Ordering::Relaxed) >= 48);
 }
+
+/// 847470381998734.3 reads as the double 847470381998734.25, exactly halfway between two
+/// 16-digit texts: Rust prints it `…734.3`, serde_json (ryu) `…734.2`. Found by the property
+/// test: the number written must be the ledger's, whatever the float formatter picks.
+#[tokio::test]
+async fn a_value_halfway_between_two_shortest_float_texts_is_written_exactly() {
+    let api = Api::start().await;
+    let id = api.account_with("u", "847470381998735").await;
+    let _hold = api.reserve(&id, "0.7").await;
+    let (_, text) = api.get_text("/v1/accounts/balance", &[("accountId", &id)]).await;
+    assert_eq!(raw_at(&text, "/available"), Some("847470381998734.3"), "{text}");
+    assert_eq!(api.balance(&id).await, (d("847470381998735"), d("0.7"), d("847470381998734.3")));
+}
