@@ -21,20 +21,12 @@ fi
 cargo build --quiet -p credits-sandbox --bin credits-sandbox
 binary="$target_dir/debug/credits-sandbox"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+# shellcheck source=scripts/sandbox-lib.sh
+source "$root/scripts/sandbox-lib.sh"
+port=$(free_port)
 key="sk_sandbox_schemathesis"
 work=$(mktemp -d)
-log="$work/sandbox.log"
-"$binary" --addr "127.0.0.1:$port" --api-key "$key" --seed >"$log" 2>&1 &
-sandbox_pid=$!
-trap 'kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-
-for _ in $(seq 1 100); do
-  if grep -q "listening on" "$log"; then break; fi
-  if ! kill -0 "$sandbox_pid" 2>/dev/null; then cat "$log"; echo "the sandbox did not start"; exit 1; fi
-  sleep 0.1
-done
-grep -q "listening on" "$log" || { cat "$log"; echo "the sandbox did not start in time"; exit 1; }
+start_sandbox "$binary" "$work" --addr "127.0.0.1:$port" --api-key "$key" --seed
 
 # The spec states rules JSON Schema cannot carry (exactly one of accountId/externalId, a
 # customer usage record needs transactionId, actualAmount <= the reserved amount, enough

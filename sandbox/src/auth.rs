@@ -9,7 +9,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
-use crate::state::Project;
+use crate::store::Project;
 
 /// The projects of a sandbox, keyed by API key. The set of keys is fixed at startup.
 pub type Projects = Arc<HashMap<String, Arc<Mutex<Project>>>>;

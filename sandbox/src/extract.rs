@@ -8,21 +8,52 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
 use crate::error::ApiError;
+use crate::money;
 
 /// How long a handler waits for a request body once it starts reading it; put in the request
 /// extensions by the server (the header-read timeout). Without it, bodies are read unbounded.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyReadTimeout(pub Duration);
 
+/// A request body type and the rules of its fields that its Rust type cannot carry. The
+/// request types are generated from `openapi.yaml` (`credits_sdk::api::types`); the rules are
+/// listed next to them in `crate::spec`. Every list defaults to empty.
+pub trait Body: DeserializeOwned {
+    /// Fields holding an amount of credits: each must be a JSON number accepted by
+    /// [`money::credits`] (checked on its text, with the limits in the error's `details`).
+    const CREDITS: &'static [&'static str] = &[];
+    /// Fields holding an exact quantity of seconds, checked by [`money::quantity`]; their
+    /// exact values are handed to the handler in [`Numbers`].
+    const SECONDS: &'static [&'static str] = &[];
+    /// Fields the spec marks `nullable`. Any other field sent as `null` is refused (400):
+    /// the generated types would read it as absent.
+    const NULLABLE: &'static [&'static str] = &[];
+}
+
+/// The exact values of a body's number fields, read from their JSON text.
+#[derive(Debug, Default)]
+pub struct Numbers(Vec<(&'static str, Decimal)>);
+
+impl Numbers {
+    /// The exact value of field `name`, if it was sent.
+    pub fn get(&self, name: &str) -> Option<Decimal> {
+        self.0.iter().find(|(field, _)| *field == name).map(|(_, value)| *value)
+    }
+}
+
 /// A JSON object body decoded into `T`. Rejects other content types (415), bodies that are
 /// not a single well-formed JSON object or repeat a key in any object at any depth (400),
-/// bodies that do not arrive within the read timeout (408), and anything `T` refuses (400).
-pub struct ApiJson<T>(pub T);
+/// bodies that do not arrive within the read timeout (408), a `null` where `T` allows none,
+/// money fields out of range (400, with the limits), and anything `T` refuses (400). Money is
+/// checked on the number's text before `T` decodes it, so nothing is ever rounded.
+pub struct ApiJson<T>(pub T, pub Numbers);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+impl<S: Send + Sync, T: Body> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
@@ -60,8 +91,36 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         if !is_object {
             return Err(ApiError::invalid("the body must be a JSON object"));
         }
-        serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| ApiError::invalid(format!("invalid body: {e}")))
+        let numbers = check_fields::<T>(&bytes)?;
+        serde_json::from_slice(&bytes)
+            .map(|body| ApiJson(body, numbers))
+            .map_err(|e| ApiError::invalid(format!("invalid body: {e}")))
     }
+}
+
+/// Applies `T`'s field rules to the top level of a body already known to be an object.
+fn check_fields<T: Body>(bytes: &[u8]) -> Result<Numbers, ApiError> {
+    let fields: HashMap<String, &RawValue> =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::invalid(format!("invalid body: {e}")))?;
+    let mut names: Vec<&String> = fields.keys().collect();
+    names.sort();
+    for name in names {
+        if fields[name].get() == "null" && !T::NULLABLE.contains(&name.as_str()) {
+            return Err(ApiError::invalid(format!("`{name}` must not be null")));
+        }
+    }
+    let mut numbers = Vec::new();
+    for &name in T::CREDITS {
+        if let Some(raw) = fields.get(name) {
+            numbers.push((name, money::credits(name, raw.get())?));
+        }
+    }
+    for &name in T::SECONDS {
+        if let Some(raw) = fields.get(name) {
+            numbers.push((name, money::quantity(name, raw.get(), money::MAX_SECONDS_PLACES)?));
+        }
+    }
+    Ok(Numbers(numbers))
 }
 
 /// Checks that `bytes` is one well-formed JSON document in which no object repeats a key, at

@@ -16,27 +16,36 @@
 //! without a request in progress are closed after the header-read timeout, and at most
 //! `max_connections` are served at once.
 //!
-//! See `sandbox/README.md` for the error codes, the limits and the decisions taken where the
-//! public reference is silent.
+//! For development it has a controllable clock ([`SandboxBuilder::manual_clock`],
+//! [`Sandbox::advance`]) that drives reservation expiry and plan periods, saved state
+//! ([`Sandbox::export_state`], [`Sandbox::import_state`]) and a live ledger page at
+//! `/_sandbox/`.
+//!
+//! Requests and responses are the types generated from `openapi.yaml` for the SDK
+//! (`credits_sdk::api::types`). See `sandbox/README.md` for the layout, the error codes, the
+//! limits and the decisions taken where the public reference is silent.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod admin;
 mod auth;
+mod clock;
 mod error;
 mod extract;
 mod faults;
-mod models;
 mod money;
 mod routes;
 mod server;
-mod state;
-mod wire;
+mod spec;
+mod store;
 
+pub use chrono;
+pub use clock::{ClockError, MAX_CLOCK_STEP};
 pub use faults::{Fault, FaultHandle, FaultSpec};
 pub use money::{MAX_CREDIT_PLACES, MAX_CREDITS, MAX_SECONDS_PLACES};
 pub use server::{
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_RESERVATION_TTL, MAX_HEADER_BYTES,
-    MAX_HEADER_READ_TIMEOUT, MAX_HEADERS, MAX_RESERVATION_TTL, MAX_URI_BYTES, Sandbox, SandboxBuilder,
-    generate_api_key,
+    MAX_HEADER_READ_TIMEOUT, MAX_HEADERS, MAX_RESERVATION_TTL, MAX_URI_BYTES, STATE_FILE_FORMAT, Sandbox,
+    SandboxBuilder, generate_api_key,
 };
+pub use store::{STATE_FORMAT, STATE_VERSION, StateError};

@@ -26,9 +26,26 @@ struct Args {
     /// Connections served at once; further ones wait until one closes (1 to 100000).
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     max_connections: u64,
+    /// Start with a manual clock at this time (RFC 3339, e.g. 2025-01-01T00:00:00Z) instead of
+    /// the wall clock; move it with `POST /_sandbox/clock`.
+    #[arg(long, value_parser = parse_time)]
+    clock_start: Option<chrono::DateTime<chrono::Utc>>,
+    /// Load saved state (a file written by --save-on-exit or GET /_sandbox/state's
+    /// counterpart, Sandbox::export_all) at start; its projects' keys are added.
+    #[arg(long, value_name = "FILE")]
+    state: Option<std::path::PathBuf>,
+    /// With --state: write every project's state back to that file on Ctrl-C.
+    #[arg(long, requires = "state")]
+    save_on_exit: bool,
     /// Start each project with demo data (account `user_demo` with 1000 credits, a "Pro" plan).
     #[arg(long)]
     seed: bool,
+}
+
+fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("not an RFC 3339 time ({e}), e.g. 2025-01-01T00:00:00Z"))
 }
 
 #[tokio::main]
@@ -40,15 +57,39 @@ async fn main() -> std::io::Result<()> {
         .header_read_timeout(Duration::from_secs(args.header_read_timeout_secs))
         .max_connections(usize::try_from(args.max_connections).unwrap_or(usize::MAX))
         .seed(args.seed);
+    if let Some(start) = args.clock_start {
+        builder = builder.manual_clock(start);
+    }
+    if let Some(path) = &args.state {
+        match std::fs::read_to_string(path) {
+            Ok(text) => builder = builder.state(text),
+            // A file that does not exist yet is created on exit with --save-on-exit.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && args.save_on_exit => {}
+            Err(e) => return Err(std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
+        }
+    }
     for key in args.api_keys {
         builder = builder.api_key(key);
     }
-    let sandbox = builder.start().await?;
+    let sandbox = match builder.start().await {
+        Ok(sandbox) => sandbox,
+        Err(e) => {
+            eprintln!("credits-sandbox: {e}");
+            std::process::exit(2);
+        }
+    };
     println!("credits-sandbox listening on {}", sandbox.base_url());
     for key in sandbox.api_keys() {
         println!("api key: {key}");
     }
     tokio::signal::ctrl_c().await?;
+    if let (true, Some(path)) = (args.save_on_exit, &args.state) {
+        // Written next to the file, then renamed over it: a crash never leaves half a file.
+        let partial = path.with_extension("partial");
+        std::fs::write(&partial, sandbox.export_all())?;
+        std::fs::rename(&partial, path)?;
+        println!("state saved to {}", path.display());
+    }
     drop(sandbox);
     println!("credits-sandbox stopped");
     Ok(())

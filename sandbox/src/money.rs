@@ -2,15 +2,14 @@
 //! into one, such as audio seconds) is a [`Decimal`]. It is read from the JSON text itself,
 //! never through a floating point number, and written back as an exact JSON number.
 //!
-//! - Requests carry [`JsonNumber`]: the text of a JSON number, checked to be one. The
-//!   validators here ([`credits`], [`quantity`]) turn it into a [`Decimal`] and refuse, with a
-//!   400 naming the field, what is out of range or more precise than allowed. Nothing is
-//!   rounded.
-//! - Responses carry [`Exact`]: a [`Decimal`] written as a bare JSON number, `500` for whole
-//!   values and `0.1` for fractional ones. It is written through
-//!   [`RawValue`], so it must be serialized straight to text (axum's `Json`,
-//!   `serde_json::to_vec`, [`to_raw`]), never through a `serde_json::Value`, which would turn
-//!   it back into a float.
+//! - Requests: before a body is decoded into its generated type, the text of each money
+//!   field is checked here ([`credits`], [`quantity`]), so that a value out of range or more
+//!   precise than allowed is refused with a 400 naming the field and its limits. Nothing is
+//!   rounded. The decoded value is the SDK's exact [`credits_sdk::Amount`] (or, for audio
+//!   seconds, the [`Decimal`] read here, since the spec types them as a double).
+//! - Responses carry the SDK's [`credits_sdk::Credits`] and [`credits_sdk::Usd`]
+//!   ([`credits_out`], [`usd_out`]); error details carry [`Exact`], a [`Decimal`] written as a
+//!   bare JSON number through [`RawValue`].
 //! - Arithmetic goes through [`add`], [`sub`], [`mul`] and [`shift`], which work on the
 //!   integer mantissa and answer `None` rather than round when a result cannot be held exactly.
 //!
@@ -20,9 +19,10 @@
 use std::fmt;
 
 use rust_decimal::Decimal;
-use serde::de::Error as _;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
+
+use credits_sdk::{Amount, Credits, MAX_SIGNIFICANT_DIGITS, Usd};
 
 use crate::error::ApiError;
 
@@ -41,30 +41,6 @@ pub const MAX_SECONDS_PLACES: u32 = 6;
 
 /// Most significant digits a [`Decimal`] mantissa can have (2^96 − 1 has 29 digits).
 const MAX_DIGITS: usize = 29;
-
-/// A number as it appeared in a request body: the text of a JSON number, not yet interpreted.
-/// Deserializing refuses anything that is not a JSON number (a string, `null`, …).
-#[derive(Debug, Clone)]
-pub struct JsonNumber(Box<RawValue>);
-
-impl JsonNumber {
-    /// The number's JSON text, e.g. `1.5e3`.
-    pub fn text(&self) -> &str {
-        self.0.get()
-    }
-}
-
-impl<'de> Deserialize<'de> for JsonNumber {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = Box::<RawValue>::deserialize(deserializer)?;
-        if raw.get().starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
-            Ok(JsonNumber(raw))
-        } else {
-            let shown: String = raw.get().chars().take(40).collect();
-            Err(D::Error::custom(format!("invalid type: `{shown}`, expected a number")))
-        }
-    }
-}
 
 /// A [`Decimal`] written as an exact JSON number (`500`, `0.1`, `-2.25`), never as a string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -244,6 +220,7 @@ fn refuse(name: &str, message: String) -> ApiError {
         minimum_exclusive: Exact(Decimal::ZERO),
         maximum: Exact(MAX_CREDITS),
         max_decimal_places: MAX_CREDIT_PLACES,
+        max_significant_digits: MAX_SIGNIFICANT_DIGITS,
     })
 }
 
@@ -254,13 +231,29 @@ struct Limits<'a> {
     minimum_exclusive: Exact,
     maximum: Exact,
     max_decimal_places: u32,
+    max_significant_digits: u32,
 }
 
-/// An amount of credits of field `name`: greater than 0, at most [`MAX_CREDITS`], at most
-/// [`MAX_CREDIT_PLACES`] decimal places. Anything else is 400 `invalid_request`; nothing is
-/// rounded.
-pub fn credits(name: &str, number: &JsonNumber) -> Result<Decimal, ApiError> {
-    let value = match parse_exact(number.text()) {
+/// Whether `raw`, the JSON text of a value, is a number (not a string, `null`, …).
+fn is_number(raw: &str) -> bool {
+    raw.starts_with(|c: char| c == '-' || c.is_ascii_digit())
+}
+
+/// Significant digits of `value` once trailing zeros are dropped.
+fn significant_digits(value: Decimal) -> u32 {
+    value.normalize().mantissa().unsigned_abs().checked_ilog10().map_or(1, |log| log + 1)
+}
+
+/// An amount of credits of field `name`, from the JSON text `raw` of its value: a number
+/// greater than 0, at most [`MAX_CREDITS`], with at most [`MAX_CREDIT_PLACES`] decimal places
+/// and, when not whole, at most [`MAX_SIGNIFICANT_DIGITS`] significant digits (the spec's
+/// `PositiveCredits`, which the SDK's [`Amount`] enforces). Anything else is 400
+/// `invalid_request` with the limits in `details`; nothing is rounded.
+pub fn credits(name: &str, raw: &str) -> Result<Decimal, ApiError> {
+    if !is_number(raw) {
+        return Err(refuse(name, format!("`{name}` must be a number")));
+    }
+    let value = match parse_exact(raw) {
         Ok(value) => value,
         Err(NumberError::TooPrecise) => {
             return Err(refuse(name, format!("`{name}` has more than {MAX_CREDIT_PLACES} decimal places")));
@@ -275,14 +268,25 @@ pub fn credits(name: &str, number: &JsonNumber) -> Result<Decimal, ApiError> {
     if places(value) > MAX_CREDIT_PLACES {
         return Err(refuse(name, format!("`{name}` has more than {MAX_CREDIT_PLACES} decimal places")));
     }
+    if Amount::new(Credits::from_decimal(value)).is_err() {
+        return Err(refuse(
+            name,
+            format!("`{name}` is not whole and has more than {MAX_SIGNIFICANT_DIGITS} significant digits"),
+        ));
+    }
     Ok(value)
 }
 
-/// A non-negative quantity of field `name` (e.g. seconds): at most [`MAX_CREDITS`] and at
-/// most `max_places` decimal places; 400 `invalid_request` otherwise.
-pub fn quantity(name: &str, number: &JsonNumber, max_places: u32) -> Result<Decimal, ApiError> {
+/// A non-negative quantity of field `name` (e.g. seconds), from the JSON text `raw` of its
+/// value: at most [`MAX_CREDITS`], at most `max_places` decimal places and at most
+/// [`MAX_SIGNIFICANT_DIGITS`] significant digits, so that the 64-bit float the spec types it
+/// as holds it exactly; 400 `invalid_request` otherwise.
+pub fn quantity(name: &str, raw: &str, max_places: u32) -> Result<Decimal, ApiError> {
     let invalid = || ApiError::invalid(format!("`{name}` must be a number from 0 to {MAX_CREDITS}"));
-    let value = match parse_exact(number.text()) {
+    if !is_number(raw) {
+        return Err(invalid());
+    }
+    let value = match parse_exact(raw) {
         Ok(value) => value,
         Err(NumberError::TooPrecise) => {
             return Err(ApiError::invalid(format!("`{name}` has more than {max_places} decimal places")));
@@ -295,7 +299,27 @@ pub fn quantity(name: &str, number: &JsonNumber, max_places: u32) -> Result<Deci
     if places(value) > max_places {
         return Err(ApiError::invalid(format!("`{name}` has more than {max_places} decimal places")));
     }
+    if significant_digits(value) > MAX_SIGNIFICANT_DIGITS {
+        return Err(ApiError::invalid(format!("`{name}` has more than {MAX_SIGNIFICANT_DIGITS} significant digits")));
+    }
     Ok(value.normalize())
+}
+
+/// A ledger value as the spec's exact credits.
+pub fn credits_out(value: Decimal) -> Credits {
+    Credits::from_decimal(value)
+}
+
+/// A cost or price as the spec's exact dollars.
+pub fn usd_out(value: Decimal) -> Usd {
+    Usd::from_decimal(value)
+}
+
+/// A quantity checked by [`quantity`] as the double the spec types it as. It has at most
+/// [`MAX_SIGNIFICANT_DIGITS`] significant digits, so the float's shortest text is the same
+/// decimal: nothing is lost, and no arithmetic is done on the float.
+pub fn seconds_out(value: Decimal) -> f64 {
+    value.normalize().to_string().parse().unwrap_or(f64::NAN)
 }
 
 #[cfg(test)]
@@ -359,24 +383,29 @@ mod tests {
     }
 
     #[test]
-    fn json_numbers_refuse_other_types() {
-        for bad in ["\"1\"", "null", "true", "[1]", "{}"] {
-            assert!(serde_json::from_str::<JsonNumber>(bad).is_err(), "{bad}");
-        }
-        assert_eq!(serde_json::from_str::<JsonNumber>("1.50").unwrap().text(), "1.50");
-    }
-
-    #[test]
     fn credits_apply_range_and_precision() {
-        let n = |t: &str| serde_json::from_str::<JsonNumber>(t).unwrap();
-        assert_eq!(credits("amount", &n("0.000000000001")).unwrap(), d("0.000000000001"));
-        assert_eq!(credits("amount", &n("9007199254740991")).unwrap(), MAX_CREDITS);
-        assert_eq!(credits("amount", &n("1.5000000000000000000")).unwrap(), d("1.5"));
-        for bad in ["0", "-1", "9007199254740991.000000000001", "0.0000000000001", "1.6119999999999999", "1e400"] {
-            assert_eq!(credits("amount", &n(bad)).unwrap_err().code, "invalid_request", "{bad}");
+        assert_eq!(credits("amount", "0.000000000001").unwrap(), d("0.000000000001"));
+        assert_eq!(credits("amount", "9007199254740991").unwrap(), MAX_CREDITS);
+        assert_eq!(credits("amount", "1.5000000000000000000").unwrap(), d("1.5"));
+        assert_eq!(credits("amount", "123456789.012345").unwrap(), d("123456789.012345"));
+        for bad in [
+            "0",
+            "-1",
+            "9007199254740991.000000000001",
+            "0.0000000000001",
+            "1.6119999999999999",
+            "1e400",
+            "\"5\"",
+            "null",
+            "9007199254740990.5",
+        ] {
+            assert_eq!(credits("amount", bad).unwrap_err().code, "invalid_request", "{bad}");
         }
-        assert_eq!(quantity("s", &n("0"), 6).unwrap(), Decimal::ZERO);
-        assert!(quantity("s", &n("0.0000001"), 6).is_err());
-        assert!(quantity("s", &n("-1"), 6).is_err());
+        assert_eq!(quantity("s", "0", 6).unwrap(), Decimal::ZERO);
+        assert!(quantity("s", "0.0000001", 6).is_err());
+        assert!(quantity("s", "-1", 6).is_err());
+        assert!(quantity("s", "\"1\"", 6).is_err());
+        assert!(quantity("s", "9007199254.740991", 6).is_err(), "16 significant digits");
+        assert_eq!(seconds_out(quantity("s", "999999999.999999", 6).unwrap()).to_string(), "999999999.999999");
     }
 }

@@ -35,20 +35,23 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::Instant;
 use tower::ServiceExt;
 
+use chrono::{DateTime, Utc};
+
 use crate::admin::{self, AdminState};
 use crate::auth::{Projects, require_api_key};
+use crate::clock::{Clock, ClockError};
 use crate::error::{self, ApiError};
 use crate::extract::BodyReadTimeout;
 use crate::faults::{Fault, FaultHandle};
 use crate::routes;
-use crate::state::Project;
+use crate::store::{Project, StateError};
 
 /// Default lifetime of a reservation that is neither confirmed nor cancelled.
 pub const DEFAULT_RESERVATION_TTL: Duration = Duration::from_secs(300);
 
 /// The longest reservation TTL the builder (and `--reservation-ttl-secs`) accepts: 86 400 s,
 /// the most a request's `expiresInSeconds` may ask for.
-pub const MAX_RESERVATION_TTL: Duration = crate::state::MAX_RESERVATION_TTL;
+pub const MAX_RESERVATION_TTL: Duration = crate::store::MAX_RESERVATION_TTL;
 
 /// Default header-read timeout: how long a connection may go without a request in progress
 /// (before its first request, while its request head is dripping in, or between requests)
@@ -90,7 +93,21 @@ pub struct Sandbox {
     api_keys: Vec<String>,
     faults: FaultHandle,
     requests: Arc<AtomicU64>,
+    clock: Clock,
+    projects: Projects,
     _shutdown: watch::Sender<bool>,
+}
+
+/// The `format` of a saved-state file of several projects ([`Sandbox::export_all`]).
+pub const STATE_FILE_FORMAT: &str = "credits-sandbox-state";
+
+/// A saved-state file: each project's saved state by API key.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateFile {
+    format: String,
+    version: u32,
+    projects: std::collections::BTreeMap<String, Box<serde_json::value::RawValue>>,
 }
 
 /// Configures a [`Sandbox`] before starting it.
@@ -102,6 +119,8 @@ pub struct SandboxBuilder {
     seed: bool,
     header_read_timeout: Duration,
     max_connections: usize,
+    clock_start: Option<DateTime<Utc>>,
+    state: Option<String>,
 }
 
 impl std::fmt::Debug for SandboxBuilder {
@@ -113,6 +132,8 @@ impl std::fmt::Debug for SandboxBuilder {
             .field("seed", &self.seed)
             .field("header_read_timeout", &self.header_read_timeout)
             .field("max_connections", &self.max_connections)
+            .field("clock_start", &self.clock_start)
+            .field("state", &self.state.as_ref().map(String::len))
             .finish()
     }
 }
@@ -126,6 +147,8 @@ impl Default for SandboxBuilder {
             seed: false,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            clock_start: None,
+            state: None,
         }
     }
 }
@@ -185,6 +208,24 @@ impl SandboxBuilder {
         self
     }
 
+    /// A manual clock standing at `start` (to the millisecond) instead of the wall clock. It
+    /// moves only with [`Sandbox::advance`], [`Sandbox::set_time`] or `POST /_sandbox/clock`,
+    /// and everything time-based follows it: reservation expiry, timestamps, date filters and
+    /// plan periods.
+    pub fn manual_clock(mut self, start: DateTime<Utc>) -> Self {
+        self.clock_start = Some(start);
+        self
+    }
+
+    /// Starts from saved state: the text of a file written by [`Sandbox::export_all`] (the
+    /// binary's `--state FILE`). Its projects' API keys are added to the sandbox's keys.
+    /// [`start`](Self::start) fails with [`std::io::ErrorKind::InvalidData`], naming the
+    /// problem, if the file is not valid saved state.
+    pub fn state(mut self, text: impl Into<String>) -> Self {
+        self.state = Some(text.into());
+        self
+    }
+
     /// Checks the configuration: the TTL, the timeout and the connection bound.
     fn validate(&self) -> std::io::Result<()> {
         let invalid = |message: String| Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, message));
@@ -218,25 +259,48 @@ impl SandboxBuilder {
     pub async fn start(self) -> std::io::Result<Sandbox> {
         self.validate()?;
         let mut api_keys = self.api_keys;
+        let saved = match &self.state {
+            Some(text) => {
+                parse_state_file(text).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?
+            }
+            None => Default::default(),
+        };
+        for key in saved.keys() {
+            if !api_keys.contains(key) {
+                api_keys.push(key.clone());
+            }
+        }
         if api_keys.is_empty() {
             api_keys.push(generate_api_key());
         }
+        let clock = self.clock_start.map(Clock::manual).unwrap_or_default();
         let projects: HashMap<String, Arc<Mutex<Project>>> = api_keys
             .iter()
             .map(|key| {
-                let mut project = Project::new(self.reservation_ttl);
-                if self.seed {
-                    project.seed();
+                let mut project = Project::new(self.reservation_ttl, clock.clone());
+                if let Some(text) = saved.get(key) {
+                    project = project.load_state(text.get()).map_err(|e| {
+                        std::io::Error::new(std::io::ErrorKind::InvalidData, format!("saved project {key}: {e}"))
+                    })?;
+                } else if self.seed {
+                    project.seed(clock.now());
                 }
-                (key.clone(), Arc::new(Mutex::new(project)))
+                Ok((key.clone(), Arc::new(Mutex::new(project))))
             })
-            .collect();
+            .collect::<std::io::Result<_>>()?;
         let projects: Projects = Arc::new(projects);
         let faults = FaultHandle::default();
         let requests = Arc::new(AtomicU64::new(0));
         let app = App {
-            api: routes::api().fallback(error::route_not_found).layer(from_fn_with_state(projects, require_api_key)),
-            admin: admin::router(AdminState { faults: faults.clone(), requests: requests.clone() }),
+            api: routes::api()
+                .fallback(error::route_not_found)
+                .layer(from_fn_with_state(projects.clone(), require_api_key)),
+            admin: admin::router(AdminState {
+                faults: faults.clone(),
+                requests: requests.clone(),
+                clock: clock.clone(),
+                projects: projects.clone(),
+            }),
             faults: faults.clone(),
             requests: requests.clone(),
         };
@@ -248,7 +312,16 @@ impl SandboxBuilder {
             connections: Arc::new(Semaphore::new(self.max_connections)),
         };
         tokio::spawn(accept_loop(listener, Arc::new(app), limits, stopped));
-        Ok(Sandbox { base_url: format!("http://{address}"), address, api_keys, faults, requests, _shutdown: shutdown })
+        Ok(Sandbox {
+            base_url: format!("http://{address}"),
+            address,
+            api_keys,
+            faults,
+            requests,
+            clock,
+            projects,
+            _shutdown: shutdown,
+        })
     }
 }
 
@@ -291,6 +364,54 @@ impl Sandbox {
     /// How many `/v1` requests arrived, rejected and faulted ones included.
     pub fn request_count(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// The sandbox clock's time, to the millisecond.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Moves the clock forward by `step` (at most [`MAX_CLOCK_STEP`](crate::MAX_CLOCK_STEP))
+    /// and answers the new time. The next request sees everything that became due meanwhile:
+    /// expired reservations, plan grants. Works on the wall clock too, which then keeps
+    /// ticking from the later time.
+    pub fn advance(&self, step: Duration) -> Result<DateTime<Utc>, ClockError> {
+        self.clock.advance(step)
+    }
+
+    /// The whole state of the project of `api_key`, as versioned JSON (exact numbers), brought
+    /// up to the clock's time first. [`import_state`](Self::import_state) reads it back.
+    pub fn export_state(&self, api_key: &str) -> Result<String, StateError> {
+        let project = self.projects.get(api_key).ok_or_else(|| StateError("no project has this API key".into()))?;
+        Ok(export_project(project))
+    }
+
+    /// Replaces the state of the project of `api_key` with saved state from
+    /// [`export_state`](Self::export_state). The text is checked completely first: on an
+    /// error nothing changes.
+    pub fn import_state(&self, api_key: &str, text: &str) -> Result<(), StateError> {
+        let project = self.projects.get(api_key).ok_or_else(|| StateError("no project has this API key".into()))?;
+        import_project(project, text)
+    }
+
+    /// Every project's state, by API key, as one versioned JSON file: what
+    /// [`SandboxBuilder::state`] and the binary's `--state FILE` read.
+    pub fn export_all(&self) -> String {
+        let projects = self
+            .api_keys
+            .iter()
+            .filter_map(|key| {
+                let text = export_project(self.projects.get(key)?);
+                Some((key.clone(), serde_json::value::RawValue::from_string(text).ok()?))
+            })
+            .collect();
+        let file = StateFile { format: STATE_FILE_FORMAT.into(), version: crate::store::STATE_VERSION, projects };
+        serde_json::to_string_pretty(&file).unwrap_or_default()
+    }
+
+    /// Sets the clock to `time`, which must not be earlier than the clock's time.
+    pub fn set_time(&self, time: DateTime<Utc>) -> Result<DateTime<Utc>, ClockError> {
+        self.clock.set(time)
     }
 }
 
@@ -405,13 +526,14 @@ async fn serve_connection(
     mut stop: watch::Receiver<bool>,
     _permit: OwnedSemaphorePermit,
 ) {
+    let Ok(peer) = stream.peer_addr() else { return };
     let activity = Arc::new(Activity { in_flight: AtomicUsize::new(0), idle_since: Mutex::new(Instant::now()) });
     let tracked = activity.clone();
     let service = service_fn(move |request| {
         let in_flight = tracked.begin();
         let app = app.clone();
         async move {
-            let response = handle(app, request, timeout).await;
+            let response = handle(app, request, timeout, peer).await;
             drop(in_flight);
             response
         }
@@ -452,6 +574,15 @@ async fn call(router: &Router, request: Request<Body>) -> Response<Body> {
     }
 }
 
+/// Whether a client at `ip` may use the `/_sandbox` endpoints: loopback only (IPv4 127/8,
+/// IPv6 ::1, and IPv4-mapped loopback).
+fn admin_allowed(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(v6.is_loopback(), |v4| v4.is_loopback()),
+        ip => ip.is_loopback(),
+    }
+}
+
 /// A JSON 414 or 431 for a request head over the sandbox's limits.
 fn oversized<B>(request: &Request<B>) -> Option<ApiError> {
     let target = request.uri().path_and_query().map_or(0, |p| p.as_str().len());
@@ -478,6 +609,7 @@ async fn handle(
     app: Arc<App>,
     request: Request<Incoming>,
     body_timeout: Duration,
+    peer: SocketAddr,
 ) -> Result<Response<Body>, DroppedConnection> {
     let mut request = request.map(Body::new);
     request.extensions_mut().insert(BodyReadTimeout(body_timeout));
@@ -490,6 +622,14 @@ async fn handle(
         return Ok(error.into_response());
     }
     if !v1 {
+        if !admin_allowed(peer.ip()) {
+            return Ok(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "the /_sandbox endpoints answer loopback clients only",
+            )
+            .into_response());
+        }
         return Ok(call(&app.admin, request).await);
     }
     match app.faults.take() {
@@ -512,6 +652,54 @@ async fn handle(
                 call(&app.api, request).await;
             }
             Err(DroppedConnection)
+        }
+    }
+}
+
+/// A project's saved state, after bringing it up to the clock's time.
+pub(crate) fn export_project(project: &Mutex<Project>) -> String {
+    let mut project = project.lock().unwrap_or_else(PoisonError::into_inner);
+    let now = project.now();
+    project.catch_up(now);
+    project.export_state()
+}
+
+/// Replaces a project's state with checked saved state; nothing changes on an error.
+pub(crate) fn import_project(project: &Mutex<Project>, text: &str) -> Result<(), StateError> {
+    let mut project = project.lock().unwrap_or_else(PoisonError::into_inner);
+    let loaded = project.load_state(text)?;
+    *project = loaded;
+    Ok(())
+}
+
+/// The projects of a saved-state file, by API key.
+fn parse_state_file(text: &str) -> Result<HashMap<String, Box<serde_json::value::RawValue>>, String> {
+    crate::extract::strict_json(text.as_bytes()).map_err(|e| format!("the state file is not valid JSON: {e}"))?;
+    let file: StateFile = serde_json::from_str(text).map_err(|e| format!("not a sandbox state file: {e}"))?;
+    if file.format != STATE_FILE_FORMAT {
+        return Err(format!("the state file's format is `{}`, not `{STATE_FILE_FORMAT}`", file.format));
+    }
+    if file.version != crate::store::STATE_VERSION {
+        return Err(format!(
+            "state file version {} is not supported (this sandbox reads version {})",
+            file.version,
+            crate::store::STATE_VERSION
+        ));
+    }
+    Ok(file.projects.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::admin_allowed;
+
+    #[test]
+    fn only_loopback_clients_may_use_the_admin_endpoints() {
+        for allowed in ["127.0.0.1", "127.9.8.7", "::1", "::ffff:127.0.0.1"] {
+            assert!(admin_allowed(allowed.parse().unwrap()), "{allowed}");
+        }
+        for refused in ["10.0.0.1", "192.168.1.5", "0.0.0.0", "::ffff:10.0.0.1", "fe80::1", "2001:db8::1"] {
+            assert!(!admin_allowed(refused.parse().unwrap()), "{refused}");
         }
     }
 }

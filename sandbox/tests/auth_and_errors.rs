@@ -105,3 +105,31 @@ async fn request_count_counts_every_v1_request_including_rejected_ones() {
     api.http.get(api.url("/_sandbox/stats")).send().await.unwrap();
     assert_eq!(api.sandbox.request_count(), 3, "admin requests are not counted");
 }
+
+/// The SDK's enums are open (an unknown value decodes as `Unknown`), but a request may only
+/// carry the values the spec lists: anything else is 400, and nothing is written.
+#[tokio::test]
+async fn enum_values_the_spec_does_not_list_are_refused() {
+    let api = Api::start().await;
+    let id = api.account_with("u", 10).await;
+    let (_, plan) = api.post("/v1/plans/create", json!({ "name": "P", "amount": 5, "interval": "month" })).await;
+    let plan_id = plan["plan"]["id"].as_str().unwrap().to_owned();
+    let bodies = [
+        ("/v1/usage/record", json!({ "context": "partner", "modelId": "gpt-4o" })),
+        ("/v1/usage/record", json!({ "context": "system", "modelId": "gpt-4o", "usageType": "video" })),
+        ("/v1/models/calculate", json!({ "modelId": "gpt-4o", "usageType": "video" })),
+        ("/v1/accounts/plans/assign", json!({ "accountId": id, "planId": plan_id, "startMode": "later" })),
+        ("/v1/transactions/create", json!({ "accountId": id, "amount": 1, "type": "refund" })),
+    ];
+    for (path, body) in bodies {
+        let (status, response) = api.post(path, body.clone()).await;
+        error_code(status, &response, 400, "invalid_request");
+        assert!(response["error"]["message"].as_str().unwrap().contains("unknown"), "{body} -> {response}");
+    }
+    let (status, response) = api.get("/v1/usage", &[("context", "partner")]).await;
+    error_code(status, &response, 400, "invalid_request");
+    let (_, plans) = api.get("/v1/accounts/plans", &[("accountId", &id)]).await;
+    assert_eq!(plans["plans"], json!([]), "no assignment was written");
+    assert_eq!(api.balance(&id).await.0, d(10));
+    assert_eq!(api.ledger(&id).await.len(), 1);
+}

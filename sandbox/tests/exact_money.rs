@@ -156,6 +156,16 @@ async fn amounts_beyond_the_maximum_or_the_precision_are_refused_and_write_nothi
     assert_eq!(ledger_len(&api, &id).await, 1);
     let (_, plans) = api.get("/v1/plans", &[]).await;
     assert_eq!(plans["plans"], Value::Array(vec![]));
+    // The spec's `PositiveCredits`: a fractional amount has at most 15 significant digits,
+    // so 1234567.123456789 (16 digits, 9 places) is refused, naming the field and the limit.
+    let (status, text) = api.add(&id, "1234567.123456789").await;
+    error_text(status, &text, 400, "invalid_request");
+    assert_eq!(raw_at(&text, "/error/details/field"), Some("\"amount\""));
+    assert_eq!(number(&text, "/error/details/maxSignificantDigits"), d(15));
+    let (status, text) = api.add(&id, "1234567.12345678").await;
+    assert_eq!(status, 200, "15 significant digits are taken: {text}");
+    let (status, text) = api.deduct(&id, "1234567.12345678").await;
+    assert_eq!(status, 200, "{text}");
     // A balance at the maximum refuses even the smallest credit.
     let top = api.account_with("top", MAX_CREDITS).await;
     let (status, text) = api.add(&top, "0.000000000001").await;
@@ -177,11 +187,12 @@ async fn usage_costs_are_exact() {
     );
     let (status, text) = api.post_text("/v1/usage/record", body).await;
     assert_eq!(status, 200, "{text}");
-    assert_eq!(raw_at(&text, "/usageRecord/estimatedCostUsd"), Some("0.00000465"));
+    // Written as the SDK's `Usd` writes it: the shortest exact JSON number (`4.65e-6` here).
+    assert_eq!(number(&text, "/usageRecord/estimatedCostUsd"), d("0.00000465"));
     let (status, text) =
         api.post_text("/v1/models/calculate", r#"{"modelId": "tts-1", "audioDurationSeconds": 0.000001}"#).await;
     assert_eq!(status, 200, "{text}");
-    assert_eq!(raw_at(&text, "/estimatedCostUsd"), Some("0.00000000025"));
+    assert_eq!(number(&text, "/estimatedCostUsd"), d("0.00000000025"));
     assert_eq!(raw_at(&text, "/pricing/perSecond"), Some("0.00025"));
     assert_eq!(api.balance(&id).await, (d(1), d(0), d(1)), "usage moves no credits");
 }
@@ -253,6 +264,25 @@ fn text_of(text: &str, pointer: &str) -> String {
     raw_at(text, pointer).unwrap_or_else(|| panic!("no {pointer} in {text}")).trim_matches('"').to_owned()
 }
 
+/// Whether the API takes `amount` at all: whole, or at most 15 significant digits (the spec's
+/// `PositiveCredits`). Others are refused with 400 before anything else is checked.
+fn sendable(amount: Decimal) -> bool {
+    let amount = amount.normalize();
+    amount.scale() == 0 || amount.mantissa().unsigned_abs().to_string().len() <= 15
+}
+
+/// Deducts `available` exactly, in two sendable pieces when it is not sendable whole.
+async fn deduct_all(api: &Api, id: &str, available: Decimal) -> String {
+    let pieces = if sendable(available) { vec![available] } else { vec![available.trunc(), available.fract()] };
+    let mut last = String::new();
+    for piece in pieces.into_iter().filter(|p| *p > Decimal::ZERO) {
+        let (status, text) = api.deduct(id, piece).await;
+        assert_eq!(status, 200, "deducting {piece} of the reported available {available}: {text}");
+        last = text_of(&text, "/transactionId");
+    }
+    last
+}
+
 async fn run_case(api: &Api, ops: Vec<Op>) {
     let mut accounts = Vec::new();
     for _ in 0..ACCOUNTS {
@@ -263,7 +293,7 @@ async fn run_case(api: &Api, ops: Vec<Op>) {
             Op::Add(a, amount) => {
                 let model = &mut accounts[a];
                 let (status, text) = api.add(&model.id, amount).await;
-                if model.balance + amount > MAX_CREDITS {
+                if !sendable(amount) || model.balance + amount > MAX_CREDITS {
                     error_text(status, &text, 400, "invalid_request");
                 } else {
                     assert_eq!(status, 200, "{text}");
@@ -275,7 +305,9 @@ async fn run_case(api: &Api, ops: Vec<Op>) {
             Op::Deduct(a, amount) => {
                 let model = &mut accounts[a];
                 let (status, text) = api.deduct(&model.id, amount).await;
-                if amount > model.available() {
+                if !sendable(amount) {
+                    error_text(status, &text, 400, "invalid_request");
+                } else if amount > model.available() {
                     error_text(status, &text, 402, "insufficient_credits");
                     assert_eq!(number(&text, "/error/details/available"), model.available());
                     assert_eq!(number(&text, "/error/details/requested"), amount);
@@ -290,7 +322,9 @@ async fn run_case(api: &Api, ops: Vec<Op>) {
                 let model = &mut accounts[a];
                 let body = format!(r#"{{"accountId": "{}", "amount": {amount}}}"#, model.id);
                 let (status, text) = api.post_text("/v1/reservations/create", body).await;
-                if amount > model.available() {
+                if !sendable(amount) {
+                    error_text(status, &text, 400, "invalid_request");
+                } else if amount > model.available() {
                     error_text(status, &text, 402, "insufficient_credits");
                     assert_eq!(number(&text, "/error/details/available"), model.available());
                 } else {
@@ -308,7 +342,7 @@ async fn run_case(api: &Api, ops: Vec<Op>) {
                 let (reservation, held) = model.pending[index].clone();
                 let body = format!(r#"{{"reservationId": "{reservation}", "actualAmount": {actual}}}"#);
                 let (status, text) = api.post_text("/v1/reservations/confirm", body).await;
-                if actual > held {
+                if !sendable(actual) || actual > held {
                     error_text(status, &text, 400, "invalid_request");
                 } else {
                     assert_eq!(status, 200, "{text}");
@@ -337,10 +371,8 @@ async fn run_case(api: &Api, ops: Vec<Op>) {
                 let available = raw_at(&text, "/available").unwrap().to_owned();
                 assert_eq!(d(&available), model.available());
                 if model.available() > Decimal::ZERO {
-                    let (status, text) = api.deduct(&model.id, &available).await;
-                    assert_eq!(status, 200, "deducting the reported available {available}: {text}");
+                    model.last_transaction = Some(deduct_all(api, &model.id, d(&available)).await);
                     model.balance -= d(&available);
-                    model.last_transaction = Some(text_of(&text, "/transactionId"));
                     assert_eq!(api.balance(&model.id).await.2, Decimal::ZERO);
                 }
             }
@@ -372,8 +404,7 @@ async fn run_case(api: &Api, ops: Vec<Op>) {
         let (_, text) = api.get_text("/v1/accounts/balance", &[("accountId", &model.id)]).await;
         let available = raw_at(&text, "/available").unwrap().to_owned();
         if d(&available) > Decimal::ZERO {
-            let (status, text) = api.deduct(&model.id, &available).await;
-            assert_eq!(status, 200, "deducting the reported available {available}: {text}");
+            deduct_all(api, &model.id, d(&available)).await;
         }
         let (balance, reserved, available) = api.balance(&model.id).await;
         assert_eq!(available, Decimal::ZERO);
@@ -399,4 +430,17 @@ fn ledger_invariants_hold_for_random_fractional_sequences() {
         })
         .unwrap();
     assert!(cases.load(Ordering::Relaxed) >= 48);
+}
+
+/// 847470381998734.3 reads as the double 847470381998734.25, exactly halfway between two
+/// 16-digit texts: Rust prints it `…734.3`, serde_json (ryu) `…734.2`. Found by the property
+/// test: the number written must be the ledger's, whatever the float formatter picks.
+#[tokio::test]
+async fn a_value_halfway_between_two_shortest_float_texts_is_written_exactly() {
+    let api = Api::start().await;
+    let id = api.account_with("u", "847470381998735").await;
+    let _hold = api.reserve(&id, "0.7").await;
+    let (_, text) = api.get_text("/v1/accounts/balance", &[("accountId", &id)]).await;
+    assert_eq!(raw_at(&text, "/available"), Some("847470381998734.3"), "{text}");
+    assert_eq!(api.balance(&id).await, (d("847470381998735"), d("0.7"), d("847470381998734.3")));
 }

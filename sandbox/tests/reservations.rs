@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Api, d, error_code};
+use common::{Api, at, d, error_code};
 use credits_sandbox::Sandbox;
 use serde_json::json;
 
@@ -127,12 +127,17 @@ async fn reserving_more_than_available_is_refused_with_details() {
 
 #[tokio::test]
 async fn an_unconfirmed_reservation_expires_after_the_sandbox_ttl() {
-    // A TTL long enough that the first balance check lands before expiry on a loaded machine.
-    let api = Api::with(Sandbox::builder().reservation_ttl(Duration::from_millis(1000))).await;
+    // A manual clock: the reservation expires exactly when the clock reaches its TTL, no sleep.
+    let start = at("2025-01-15T10:00:00Z");
+    let api = Api::with(Sandbox::builder().manual_clock(start)).await;
     let id = api.account_with("u", 100).await;
-    let reservation = api.reserve(&id, 60).await;
-    assert_eq!(api.balance(&id).await, (d(100), d(60), d(40)));
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let (_, body) = api.post("/v1/reservations/create", json!({ "accountId": id, "amount": 60 })).await;
+    let reservation = body["reservation"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(body["reservation"]["createdAt"], json!("2025-01-15T10:00:00Z"));
+    assert_eq!(body["reservation"]["expiresAt"], json!("2025-01-15T10:05:00Z"), "the default TTL is 300 s");
+    api.sandbox.advance(Duration::from_secs(299)).unwrap();
+    assert_eq!(api.balance(&id).await, (d(100), d(60), d(40)), "one second before the TTL it still holds");
+    api.sandbox.advance(Duration::from_secs(1)).unwrap();
     assert_eq!(api.balance(&id).await, (d(100), d(0), d(100)));
     let (status, body) =
         api.post("/v1/reservations/confirm", json!({ "reservationId": reservation, "actualAmount": 10 })).await;
@@ -145,7 +150,7 @@ async fn an_unconfirmed_reservation_expires_after_the_sandbox_ttl() {
 
 #[tokio::test]
 async fn expires_in_seconds_overrides_the_ttl_and_is_bounded() {
-    let api = Api::start().await;
+    let api = Api::with(Sandbox::builder().manual_clock(at("2025-01-15T10:00:00Z"))).await;
     let id = api.account_with("u", 100).await;
     let (status, body) =
         api.post("/v1/reservations/create", json!({ "accountId": id, "amount": 5, "expiresInSeconds": 1 })).await;
@@ -157,7 +162,9 @@ async fn expires_in_seconds_overrides_the_ttl_and_is_bounded() {
         error_code(status, &body, 400, "invalid_request");
     }
     assert_eq!(api.balance(&id).await.1, d(5));
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    api.sandbox.advance(Duration::from_millis(999)).unwrap();
+    assert_eq!(api.balance(&id).await.1, d(5));
+    api.sandbox.advance(Duration::from_millis(1)).unwrap();
     assert_eq!(api.balance(&id).await.1, d(0));
     let (status, body) =
         api.post("/v1/reservations/confirm", json!({ "reservationId": reservation, "actualAmount": 5 })).await;

@@ -65,11 +65,14 @@ fn from_float(value: f64) -> Result<Decimal, InvalidDecimal> {
 }
 
 /// The float whose shortest text is exactly `decimal`, if there is one, so that writing it as
-/// a float loses nothing.
+/// a float loses nothing. Checked against the text `serde_json` writes for it (ryu's), not
+/// Rust's own: when a float lies exactly halfway between two shortest texts the two pick
+/// differently (847470381998734.25 is `…734.3` to Rust and `…734.2` to ryu).
 fn float_exact(decimal: Decimal) -> Option<f64> {
     let text = decimal.normalize().to_string();
     let float: f64 = text.parse().ok()?;
-    (float.is_finite() && parse_exact(&float.to_string()).ok() == Some(decimal.normalize())).then_some(float)
+    let written = serde_json::to_string(&float).ok()?;
+    (float.is_finite() && parse_exact(&written).ok() == Some(decimal.normalize())).then_some(float)
 }
 
 macro_rules! exact_money {
@@ -426,6 +429,11 @@ mod tests {
         assert_eq!(encode("0.1".parse().unwrap()), "0.1");
         assert_eq!(encode("1.6119999999999999".parse().unwrap()), "1.6119999999999999");
         assert_eq!(encode("12345678901234567890.5".parse().unwrap()), "12345678901234567890.5");
+        assert_eq!(
+            encode("847470381998734.3".parse().unwrap()),
+            "847470381998734.3",
+            "a float halfway between two texts"
+        );
         assert_eq!(encode(Credits::from(u64::MAX)), u64::MAX.to_string());
         // Inside structures and values too.
         let json = serde_json::to_value(vec![Credits::try_from(0.1).unwrap()]).unwrap();

@@ -1,4 +1,9 @@
 //! The `/v1` router: one module per API area, each a set of thin handlers over [`Project`].
+//!
+//! Handlers decode requests into the spec's generated types (`credits_sdk::api::types`,
+//! through [`crate::extract::ApiJson`]) and build the response envelopes (`{success, account}`
+//! and the like) from the generated response types: envelopes are built here, in the
+//! handlers, and nowhere else; the store answers the objects inside them.
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -6,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use crate::auth::CurrentProject;
 use crate::error::{self, ApiError};
-use crate::state::Project;
+use crate::store::Project;
 
 mod accounts;
 mod credits;
@@ -43,14 +48,15 @@ pub fn api() -> Router {
         .method_not_allowed_fallback(error::method_not_allowed)
 }
 
-/// Runs `operation` on the locked project after lazily expiring due reservations. The lock
-/// is held for the whole operation, so concurrent requests see each other's writes whole.
+/// Runs `operation` on the locked project at the sandbox clock's time, after bringing the
+/// project up to that time (expiring due reservations). The lock is held for the whole
+/// operation, so concurrent requests see each other's writes whole.
 fn with_project<T>(
     project: &CurrentProject,
     operation: impl FnOnce(&mut Project, DateTime<Utc>) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
-    let now = Utc::now();
     let mut project = project.lock();
-    project.expire(now);
+    let now = project.now();
+    project.catch_up(now);
     operation(&mut project, now)
 }

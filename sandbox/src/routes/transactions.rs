@@ -1,13 +1,14 @@
 //! Transactions: the paginated ledger and manual entries.
 
 use axum::Json;
+use credits_sdk::api::types;
 
 use super::with_project;
 use crate::auth::CurrentProject;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
-use crate::state::{AccountRef, TransactionQuery};
-use crate::wire::{self, CreateTransactionRequest, Envelope, Transaction, TransactionPage};
+use crate::spec::TransactionList;
+use crate::store::{AccountRef, TransactionQuery};
 
 /// Page size when `limit` is absent.
 const DEFAULT_LIMIT: i64 = 50;
@@ -15,7 +16,7 @@ const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 100;
 
 /// `GET /v1/transactions` → `{items, pagination}`, newest first.
-pub async fn list(project: CurrentProject, query: ApiQuery) -> Result<Json<TransactionPage>, ApiError> {
+pub async fn list(project: CurrentProject, query: ApiQuery) -> Result<Json<TransactionList>, ApiError> {
     let include = query.string("include").unwrap_or("");
     let included = |name: &str| include.split(',').any(|part| part.trim() == name);
     let filters = TransactionQuery {
@@ -27,15 +28,14 @@ pub async fn list(project: CurrentProject, query: ApiQuery) -> Result<Json<Trans
         include_reservation: included("reservation"),
         include_usage: included("usage"),
     };
-    let (items, pagination) = with_project(&project, |p, _| p.list_transactions(&filters))?;
-    Ok(Json(TransactionPage { items, pagination }))
+    with_project(&project, |p, _| p.list_transactions(&filters)).map(Json)
 }
 
 /// `POST /v1/transactions/create` → `{success, transaction}`.
 pub async fn create(
     project: CurrentProject,
-    ApiJson(request): ApiJson<CreateTransactionRequest>,
-) -> Result<Json<Envelope<Transaction>>, ApiError> {
+    ApiJson(request, _): ApiJson<types::CreateTransactionRequest>,
+) -> Result<Json<types::CreateTransactionResponse>, ApiError> {
     let transaction = with_project(&project, |p, now| p.create_transaction(request, now))?;
-    Ok(Json(wire::success("transaction", transaction)))
+    Ok(Json(types::CreateTransactionResponse { success: Some(true), transaction }))
 }

@@ -2,21 +2,23 @@
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};
+use credits_sdk::api::types;
 
 use super::with_project;
 use crate::auth::CurrentProject;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
-use crate::state::{AccountRef, UsageQuery};
-use crate::wire::{self, Envelope, RecordUsageRequest, UsageRecord};
+use crate::spec;
+use crate::store::{AccountRef, UsageQuery};
 
 /// `POST /v1/usage/record` → `{success, usageRecord}`.
 pub async fn record(
     project: CurrentProject,
-    ApiJson(request): ApiJson<RecordUsageRequest>,
-) -> Result<Json<Envelope<UsageRecord>>, ApiError> {
-    let record = with_project(&project, |p, now| p.record_usage(request, now))?;
-    Ok(Json(wire::success("usageRecord", record)))
+    ApiJson(request, numbers): ApiJson<types::RecordUsageRequest>,
+) -> Result<Json<types::RecordUsageResponse>, ApiError> {
+    let seconds = numbers.get("audioDurationSeconds");
+    let usage_record = with_project(&project, |p, now| p.record_usage(request, seconds, now))?;
+    Ok(Json(types::RecordUsageResponse { success: Some(true), usage_record }))
 }
 
 /// `GET /v1/usage` → `{success, usageRecords}`, or `{success, summary}` with `summary=true`.
@@ -30,9 +32,11 @@ pub async fn list(project: CurrentProject, query: ApiQuery) -> Result<Response, 
     };
     if query.boolean("summary")?.unwrap_or(false) {
         let summary = with_project(&project, |p, _| p.usage_summary(&filters))?;
-        Ok(Json(wire::success("summary", summary)).into_response())
+        let response = types::UsageResponse { success: Some(true), summary: Some(summary), usage_records: Vec::new() };
+        Ok(Json(response).into_response())
     } else {
         let records = with_project(&project, |p, _| p.list_usage(&filters))?;
-        Ok(Json(wire::success("usageRecords", records)).into_response())
+        // Not the generated `UsageResponse`, which would leave out an empty list.
+        Ok(Json(spec::success("usageRecords", records)).into_response())
     }
 }

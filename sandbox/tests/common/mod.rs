@@ -18,9 +18,16 @@ pub struct Api {
     pub key: String,
 }
 
-/// A decimal from its text or an integer: `d("0.1")`, `d(500)`.
+/// A decimal from its text (plain or with an exponent, as the SDK's `Credits` may write a
+/// small value: `1e-12`) or an integer: `d("0.1")`, `d(500)`.
 pub fn d(value: impl Display) -> Decimal {
-    Decimal::from_str_exact(&value.to_string()).expect("a decimal literal")
+    let text = value.to_string();
+    Decimal::from_str_exact(&text).or_else(|_| Decimal::from_scientific(&text)).expect("a decimal literal")
+}
+
+/// A UTC time from RFC 3339 text: `at("2025-01-15T10:00:00Z")`.
+pub fn at(text: &str) -> credits_sandbox::chrono::DateTime<credits_sandbox::chrono::Utc> {
+    credits_sandbox::chrono::DateTime::parse_from_rfc3339(text).expect("an RFC 3339 time").to_utc()
 }
 
 /// The exact number at a JSON pointer (`/balance`, `/items/0/amount`) of a response text.

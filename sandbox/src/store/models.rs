@@ -1,29 +1,40 @@
-//! The built-in model price table and the cost formula shared by usage and cost estimates.
+//! Models: the built-in price table (as the spec's generated `Model`) and the cost formula
+//! shared by usage records and cost estimates.
 
+use credits_sdk::api::types::{AudioPricing, FlatPricing, Model, ModelPricing, TokenPricing};
+use credits_sdk::{ModelType, UsageType, Usd};
 use rust_decimal::Decimal;
 
 use crate::error::ApiError;
-use crate::money::{self, Exact, JsonNumber};
-use crate::wire::{AudioPricing, FlatPricing, Model, ModelPricing, TokenPricing, UsageType};
+use crate::money;
 
 /// A price in USD: `usd(25, 1)` is 2.5.
-fn usd(mantissa: i64, scale: u32) -> Exact {
-    Exact(Decimal::new(mantissa, scale))
+fn usd(mantissa: i64, scale: u32) -> Usd {
+    Usd::from_decimal(Decimal::new(mantissa, scale))
 }
 
 /// Token prices per million: input, output and cached input.
-fn text(input: Exact, output: Exact, cached: Exact) -> Option<TokenPricing> {
-    Some(TokenPricing { input_per_million: input, output_per_million: output, cached_input_per_million: cached })
+fn text(input: Usd, output: Usd, cached: Usd) -> Option<TokenPricing> {
+    Some(TokenPricing {
+        input_per_million: Some(input),
+        output_per_million: Some(output),
+        cached_input_per_million: Some(cached),
+    })
 }
 
-fn model(id: &str, provider: &str, name: &str, kind: &str, tier: &str, pricing: ModelPricing) -> Model {
+/// A price per audio second.
+fn per_second(price: Usd) -> Option<AudioPricing> {
+    Some(AudioPricing { per_second: Some(price) })
+}
+
+fn model(id: &str, provider: &str, name: &str, kind: ModelType, tier: &str, pricing: ModelPricing) -> Model {
     Model {
         model_id: id.into(),
-        provider: provider.into(),
-        display_name: name.into(),
-        model_type: kind.into(),
-        tier: tier.into(),
-        pricing,
+        provider: Some(provider.into()),
+        display_name: Some(name.into()),
+        model_type: Some(kind),
+        tier: Some(tier.into()),
+        pricing: Some(pricing),
     }
 }
 
@@ -37,7 +48,7 @@ pub fn catalogue() -> Vec<Model> {
             "gpt-4o",
             "openai",
             "GPT-4o",
-            "multimodal",
+            ModelType::Multimodal,
             "flagship",
             ModelPricing {
                 text: text(usd(25, 1), usd(10, 0), usd(125, 2)),
@@ -49,7 +60,7 @@ pub fn catalogue() -> Vec<Model> {
             "gpt-4o-mini",
             "openai",
             "GPT-4o mini",
-            "multimodal",
+            ModelType::Multimodal,
             "efficient",
             ModelPricing { text: text(usd(15, 2), usd(6, 1), usd(75, 3)), context_window: Some(128_000), ..NO_PRICES },
         ),
@@ -57,7 +68,7 @@ pub fn catalogue() -> Vec<Model> {
             "claude-3-5-sonnet",
             "anthropic",
             "Claude 3.5 Sonnet",
-            "text",
+            ModelType::Text,
             "flagship",
             ModelPricing { text: text(usd(3, 0), usd(15, 0), usd(3, 1)), context_window: Some(200_000), ..NO_PRICES },
         ),
@@ -65,7 +76,7 @@ pub fn catalogue() -> Vec<Model> {
             "claude-3-5-haiku",
             "anthropic",
             "Claude 3.5 Haiku",
-            "text",
+            ModelType::Text,
             "efficient",
             ModelPricing { text: text(usd(8, 1), usd(4, 0), usd(8, 2)), context_window: Some(200_000), ..NO_PRICES },
         ),
@@ -73,7 +84,7 @@ pub fn catalogue() -> Vec<Model> {
             "text-embedding-3-small",
             "openai",
             "Text Embedding 3 Small",
-            "embedding",
+            ModelType::Embedding,
             "efficient",
             ModelPricing { embedding: text(usd(2, 2), usd(0, 0), usd(0, 0)), context_window: Some(8_191), ..NO_PRICES },
         ),
@@ -81,17 +92,17 @@ pub fn catalogue() -> Vec<Model> {
             "whisper-1",
             "openai",
             "Whisper",
-            "audio",
+            ModelType::Audio,
             "standard",
-            ModelPricing { audio_stt: Some(AudioPricing { per_second: usd(1, 4) }), ..NO_PRICES },
+            ModelPricing { audio_stt: per_second(usd(1, 4)), ..NO_PRICES },
         ),
         model(
             "tts-1",
             "openai",
             "TTS",
-            "audio",
+            ModelType::Audio,
             "standard",
-            ModelPricing { audio_tts: Some(AudioPricing { per_second: usd(25, 5) }), ..NO_PRICES },
+            ModelPricing { audio_tts: per_second(usd(25, 5)), ..NO_PRICES },
         ),
     ]
 }
@@ -105,7 +116,7 @@ pub fn find(model_id: &str) -> Result<Model, ApiError> {
 }
 
 /// What a call used, as given by a usage record or a cost request.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Usage {
     /// Requested usage type; `None` picks the model's own kind.
     pub usage_type: Option<UsageType>,
@@ -149,13 +160,19 @@ fn too_large() -> ApiError {
     ApiError::invalid("the cost of this usage is too large to compute exactly")
 }
 
+/// A catalogue price as a decimal (an absent one is free).
+fn price(value: Option<Usd>) -> Decimal {
+    value.map_or(Decimal::ZERO, Usd::to_decimal)
+}
+
 /// Prices `usage` with `model`, in exact decimal arithmetic: uncached input at
 /// `inputPerMillion`, output at `outputPerMillion`, cached input free; audio at `perSecond`.
 /// 400 `invalid_request` when the model has no price for the usage type, cached tokens exceed
 /// input tokens, or an audio type comes without `audioDurationSeconds`.
-pub fn cost(model: &Model, usage: Usage) -> Result<Cost, ApiError> {
-    let usage_type = usage.usage_type.unwrap_or_else(|| natural_type(&model.pricing));
-    let no_price = || ApiError::invalid(format!("model `{}` has no {:?} pricing", model.model_id, usage_type));
+pub fn cost(model: &Model, usage: &Usage) -> Result<Cost, ApiError> {
+    let pricing = model.pricing.clone().unwrap_or(NO_PRICES);
+    let usage_type = usage.usage_type.clone().unwrap_or_else(|| natural_type(&pricing));
+    let no_price = || ApiError::invalid(format!("model `{}` has no {usage_type} pricing", model.model_id));
     let tokens = |prices: Option<TokenPricing>| -> Result<Cost, ApiError> {
         let prices = prices.ok_or_else(no_price)?;
         if usage.cached_tokens > usage.input_tokens {
@@ -163,18 +180,18 @@ pub fn cost(model: &Model, usage: Usage) -> Result<Cost, ApiError> {
         }
         let uncached = Decimal::from(usage.input_tokens - usage.cached_tokens);
         let output = Decimal::from(usage.output_tokens);
-        let per_million = |count: Decimal, price: Exact| money::mul(count, price.0).and_then(|x| money::shift(x, 6));
-        let usd = per_million(uncached, prices.input_per_million)
-            .zip(per_million(output, prices.output_per_million))
+        let per_million = |count: Decimal, price: Decimal| money::mul(count, price).and_then(|x| money::shift(x, 6));
+        let usd = per_million(uncached, price(prices.input_per_million))
+            .zip(per_million(output, price(prices.output_per_million)))
             .and_then(|(input, output)| money::add(input, output))
             .ok_or_else(too_large)?;
         Ok(Cost {
-            usage_type,
+            usage_type: usage_type.clone(),
             usd,
             pricing: FlatPricing {
-                input_per_million: Some(prices.input_per_million),
-                output_per_million: Some(prices.output_per_million),
-                cached_input_per_million: Some(prices.cached_input_per_million),
+                input_per_million: prices.input_per_million,
+                output_per_million: prices.output_per_million,
+                cached_input_per_million: prices.cached_input_per_million,
                 per_second: None,
             },
         })
@@ -183,38 +200,40 @@ pub fn cost(model: &Model, usage: Usage) -> Result<Cost, ApiError> {
         let prices = prices.ok_or_else(no_price)?;
         let seconds =
             usage.audio_seconds.ok_or_else(|| ApiError::invalid("audioDurationSeconds is required for audio usage"))?;
-        let usd = money::mul(seconds, prices.per_second.0).ok_or_else(too_large)?;
+        let usd = money::mul(seconds, price(prices.per_second)).ok_or_else(too_large)?;
         Ok(Cost {
-            usage_type,
+            usage_type: usage_type.clone(),
             usd,
-            pricing: FlatPricing { per_second: Some(prices.per_second), ..FlatPricing::default() },
+            pricing: FlatPricing { per_second: prices.per_second, ..FlatPricing::default() },
         })
     };
-    match usage_type {
-        UsageType::Text => tokens(model.pricing.text),
-        UsageType::Embedding => tokens(model.pricing.embedding),
-        UsageType::AudioStt => audio(model.pricing.audio_stt),
-        UsageType::AudioTts => audio(model.pricing.audio_tts),
+    match &usage_type {
+        UsageType::Text => tokens(pricing.text),
+        UsageType::Embedding => tokens(pricing.embedding),
+        UsageType::AudioStt => audio(pricing.audio_stt),
+        UsageType::AudioTts => audio(pricing.audio_tts),
+        other => Err(ApiError::invalid(format!("`usageType` has an unknown value `{other}`"))),
     }
 }
 
-/// Validates token counts (int64 range) and audio seconds (0 to 2^53 − 1, at most
-/// [`money::MAX_SECONDS_PLACES`] decimal places) of a request.
+/// Validates token counts (int64 range) of a request; `audio_seconds` was read exactly and
+/// checked (0 to 2^53 − 1, at most [`money::MAX_SECONDS_PLACES`] decimal places) from the
+/// request's text.
 pub fn usage_from_request(
     usage_type: Option<UsageType>,
     input: Option<u64>,
     output: Option<u64>,
     cached: Option<u64>,
-    audio_seconds: Option<&JsonNumber>,
+    audio_seconds: Option<Decimal>,
 ) -> Result<Usage, ApiError> {
     for (name, value) in [("inputTokens", input), ("outputTokens", output), ("cachedTokens", cached)] {
         if value.is_some_and(|v| v > i64::MAX as u64) {
             return Err(ApiError::invalid(format!("`{name}` is out of range")));
         }
     }
-    let audio_seconds = audio_seconds
-        .map(|seconds| money::quantity("audioDurationSeconds", seconds, money::MAX_SECONDS_PLACES))
-        .transpose()?;
+    if let Some(kind) = usage_type.as_ref().filter(|kind| kind.is_unknown()) {
+        return Err(ApiError::invalid(format!("`usageType` has an unknown value `{kind}`")));
+    }
     Ok(Usage {
         usage_type,
         input_tokens: input.unwrap_or(0),
@@ -236,14 +255,14 @@ mod tests {
     fn documented_gpt_4o_example_costs_exactly_0_0175() {
         let model = find("gpt-4o").unwrap();
         let usage = Usage { input_tokens: 5000, output_tokens: 1000, cached_tokens: 2000, ..Usage::default() };
-        assert_eq!(cost(&model, usage).unwrap().usd, d("0.0175"));
+        assert_eq!(cost(&model, &usage).unwrap().usd, d("0.0175"));
     }
 
     #[test]
     fn audio_is_priced_per_second_exactly() {
         let model = find("whisper-1").unwrap();
         let usage = Usage { audio_seconds: Some(d("60")), ..Usage::default() };
-        let cost = cost(&model, usage).unwrap();
+        let cost = cost(&model, &usage).unwrap();
         assert_eq!(cost.usage_type, UsageType::AudioStt);
         assert_eq!(cost.usd, d("0.006"));
     }
@@ -255,10 +274,10 @@ mod tests {
                 input_tokens: i64::MAX as u64,
                 output_tokens: i64::MAX as u64,
                 cached_tokens: 1,
-                audio_seconds: Some(d("9007199254740990.999999")),
+                audio_seconds: Some(d("999999999.999999")),
                 ..Usage::default()
             };
-            assert!(cost(&model, usage).is_ok(), "{}", model.model_id);
+            assert!(cost(&model, &usage).is_ok(), "{}", model.model_id);
         }
     }
 }

@@ -1,0 +1,171 @@
+//! What the sandbox adds to the types generated from `openapi.yaml`.
+//!
+//! Request and response bodies are the SDK's generated types (`credits_sdk::api::types`), made
+//! of the SDK's exact values (`Credits`, `Usd`, `Amount`, the open enums). This module holds
+//! only what those types cannot say:
+//!
+//! - the field rules of each request body ([`Body`]): which fields are money, checked on the
+//!   number's text before decoding, and which the spec marks `nullable`;
+//! - [`Envelope`], for the two lists whose generated envelope drops an empty array
+//!   (`usageRecords`, `models`): the sandbox always writes the array;
+//! - [`TransactionItem`] and [`TransactionList`], because the spec types the embedded
+//!   `reservation` and `usage` of a transaction as free-form objects, which could only be
+//!   filled through a `serde_json::Value` (a float for every number); the embedded objects are
+//!   the generated `Reservation` and `UsageRecord`, written exactly.
+//!
+//! Envelopes are built in the handlers (`crate::routes`), from the generated response types;
+//! the store returns the objects inside them.
+
+use credits_sdk::api::types;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+use crate::extract::Body;
+
+impl Body for types::CreateAccountRequest {
+    const NULLABLE: &'static [&'static str] = &["metadata"];
+}
+
+impl Body for types::AddCreditsRequest {
+    const CREDITS: &'static [&'static str] = &["amount"];
+    const NULLABLE: &'static [&'static str] = &["metadata"];
+}
+
+impl Body for types::DeductCreditsRequest {
+    const CREDITS: &'static [&'static str] = &["amount"];
+    const NULLABLE: &'static [&'static str] = &["metadata"];
+}
+
+impl Body for types::CreateTransactionRequest {
+    const CREDITS: &'static [&'static str] = &["amount"];
+    const NULLABLE: &'static [&'static str] = &["metadata"];
+}
+
+impl Body for types::CreatePlanRequest {
+    const CREDITS: &'static [&'static str] = &["amount"];
+    const NULLABLE: &'static [&'static str] = &["occurrences"];
+}
+
+impl Body for types::ArchivePlanRequest {}
+
+impl Body for types::AssignPlanRequest {}
+
+impl Body for types::CreateReservationRequest {
+    const CREDITS: &'static [&'static str] = &["amount"];
+    const NULLABLE: &'static [&'static str] = &["metadata"];
+}
+
+impl Body for types::ConfirmReservationRequest {
+    const CREDITS: &'static [&'static str] = &["actualAmount"];
+}
+
+impl Body for types::CancelReservationRequest {}
+
+impl Body for types::RecordUsageRequest {
+    const SECONDS: &'static [&'static str] = &["audioDurationSeconds"];
+}
+
+impl Body for types::CalculateCostRequest {
+    const SECONDS: &'static [&'static str] = &["audioDurationSeconds"];
+}
+
+/// `{"success": true, "<key>": value}`, for lists whose generated envelope would leave out an
+/// empty array.
+#[derive(Debug)]
+pub struct Envelope<T> {
+    key: &'static str,
+    value: T,
+}
+
+/// `{"success": true, key: value}`.
+pub fn success<T: Serialize>(key: &'static str, value: T) -> Envelope<T> {
+    Envelope { key, value }
+}
+
+impl<T: Serialize> Serialize for Envelope<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("success", &true)?;
+        map.serialize_entry(self.key, &self.value)?;
+        map.end()
+    }
+}
+
+/// A ledger entry with what `include=reservation,usage` embeds.
+#[derive(Debug, Serialize)]
+pub struct TransactionItem {
+    /// The entry; its free-form `reservation` and `usage` are left empty.
+    #[serde(flatten)]
+    pub transaction: types::Transaction,
+    /// `include=reservation`: the reservation, or `null` for an entry without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reservation: Option<Option<types::Reservation>>,
+    /// `include=usage`: the usage records of the entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Vec<types::UsageRecord>>,
+}
+
+/// `GET /v1/transactions`: the generated `TransactionPage` with [`TransactionItem`]s.
+#[derive(Debug, Serialize)]
+pub struct TransactionList {
+    /// Newest first.
+    pub items: Vec<TransactionItem>,
+    /// Where the page is.
+    pub pagination: types::Pagination,
+}
+
+#[cfg(test)]
+mod tests {
+    use schemars::Schema;
+
+    use super::*;
+
+    /// The properties of a generated request type whose schema is the SDK's `Amount` (the
+    /// spec's `PositiveCredits`), read from the type's JSON schema.
+    fn amount_fields<T: schemars::JsonSchema>() -> Vec<String> {
+        let schema: Schema = schemars::schema_for!(T);
+        let properties = schema.get("properties").and_then(|p| p.as_object()).cloned().unwrap_or_default();
+        let mut fields: Vec<String> = properties
+            .into_iter()
+            .filter(|(_, property)| property.to_string().contains("#/$defs/Amount"))
+            .map(|(name, _)| name)
+            .collect();
+        fields.sort();
+        fields
+    }
+
+    fn listed<T: Body>() -> Vec<String> {
+        T::CREDITS.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// A spec edit that adds or renames an amount field fails here until the rules follow.
+    #[test]
+    fn every_amount_field_of_every_request_is_checked_as_credits() {
+        macro_rules! check {
+            ($($t:ty),+) => {$(
+                assert_eq!(amount_fields::<$t>(), listed::<$t>(), stringify!($t));
+            )+};
+        }
+        check!(
+            types::CreateAccountRequest,
+            types::AddCreditsRequest,
+            types::DeductCreditsRequest,
+            types::CreateTransactionRequest,
+            types::CreatePlanRequest,
+            types::ArchivePlanRequest,
+            types::AssignPlanRequest,
+            types::CreateReservationRequest,
+            types::ConfirmReservationRequest,
+            types::CancelReservationRequest,
+            types::RecordUsageRequest,
+            types::CalculateCostRequest
+        );
+        assert_eq!(listed::<types::ConfirmReservationRequest>(), ["actualAmount"]);
+    }
+
+    #[test]
+    fn envelopes_always_write_the_list() {
+        let text = serde_json::to_string(&success("usageRecords", Vec::<types::UsageRecord>::new())).unwrap();
+        assert_eq!(text, r#"{"success":true,"usageRecords":[]}"#);
+    }
+}

@@ -1,0 +1,281 @@
+//! Saved state: a project's whole state as versioned JSON, and back.
+//!
+//! Export writes every row as stored (exact decimals as exact JSON numbers, times as RFC
+//! 3339). Import reads a file completely, checks it (format and version, unique ids, every
+//! reference, every amount within the limits, each account's ledger adding up to its
+//! balance, holds within balances, at most one active plan per account) and builds a new
+//! project; only a project that passed every check replaces the old one, so a bad file
+//! changes nothing.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+use credits_sdk::{ReservationStatus, TransactionType};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::accounts::{AccountRow, TransactionRow};
+use super::plans::{AccountPlanRow, PlanRow};
+use super::reservations::ReservationRow;
+use super::usage::UsageRow;
+use super::{Indexes, Project, models};
+use crate::money::{self, MAX_CREDIT_PLACES, MAX_CREDITS};
+
+/// The `format` of a saved project.
+pub const STATE_FORMAT: &str = "credits-sandbox-project";
+
+/// The version of the saved-state format this sandbox writes and reads.
+pub const STATE_VERSION: u32 = 1;
+
+/// Exact decimals in saved state, written and read like the API's credits.
+pub(super) mod exact {
+    use credits_sdk::Credits;
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
+        Credits::from_decimal(*value).serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
+        Credits::deserialize(deserializer).map(Credits::to_decimal)
+    }
+}
+
+/// Optional exact decimals in saved state.
+pub(super) mod exact_option {
+    use credits_sdk::Credits;
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &Option<Decimal>, serializer: S) -> Result<S::Ok, S::Error> {
+        value.map(Credits::from_decimal).serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Decimal>, D::Error> {
+        Option::<Credits>::deserialize(deserializer).map(|v| v.map(Credits::to_decimal))
+    }
+}
+
+/// One project's saved state.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Snapshot<'a> {
+    format: Cow<'a, str>,
+    version: u32,
+    accounts: Cow<'a, [AccountRow]>,
+    transactions: Cow<'a, [TransactionRow]>,
+    reservations: Cow<'a, [ReservationRow]>,
+    plans: Cow<'a, [PlanRow]>,
+    account_plans: Cow<'a, [AccountPlanRow]>,
+    usage: Cow<'a, [UsageRow]>,
+}
+
+/// Why saved state was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateError(pub String);
+
+impl std::fmt::Display for StateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StateError {}
+
+fn fail<T>(message: impl Into<String>) -> Result<T, StateError> {
+    Err(StateError(message.into()))
+}
+
+/// Checks that every id of `rows` is non-empty and unique.
+fn unique<'a>(what: &str, ids: impl Iterator<Item = &'a str>) -> Result<HashSet<&'a str>, StateError> {
+    let mut seen = HashSet::new();
+    for id in ids {
+        if id.is_empty() {
+            return fail(format!("{what}: an empty id"));
+        }
+        if !seen.insert(id) {
+            return fail(format!("{what}: id `{id}` appears twice"));
+        }
+    }
+    Ok(seen)
+}
+
+/// An amount of credits as a request could carry it.
+fn amount(what: &str, value: Decimal) -> Result<(), StateError> {
+    if value <= Decimal::ZERO || value > MAX_CREDITS || value.normalize().scale() > MAX_CREDIT_PLACES {
+        return fail(format!(
+            "{what}: amount {value} is not greater than 0 and at most {MAX_CREDITS} with at most {MAX_CREDIT_PLACES} decimal places"
+        ));
+    }
+    Ok(())
+}
+
+impl Project {
+    /// The project's whole state as JSON text (exact numbers).
+    pub fn export_state(&self) -> String {
+        let snapshot = Snapshot {
+            format: Cow::Borrowed(STATE_FORMAT),
+            version: STATE_VERSION,
+            accounts: Cow::Borrowed(&self.accounts),
+            transactions: Cow::Borrowed(&self.transactions),
+            reservations: Cow::Borrowed(&self.reservations),
+            plans: Cow::Borrowed(&self.plans),
+            account_plans: Cow::Borrowed(&self.account_plans),
+            usage: Cow::Borrowed(&self.usage),
+        };
+        // Rows hold only strings, numbers, times and string-keyed maps: this cannot fail.
+        serde_json::to_string_pretty(&snapshot).unwrap_or_default()
+    }
+
+    /// A project with the state in `text`, keeping this project's clock and TTL; an error
+    /// naming the first problem if the text is not a valid saved state.
+    pub fn load_state(&self, text: &str) -> Result<Project, StateError> {
+        crate::extract::strict_json(text.as_bytes()).map_err(|e| StateError(format!("not valid JSON: {e}")))?;
+        let snapshot: Snapshot<'static> =
+            serde_json::from_str(text).map_err(|e| StateError(format!("not a saved sandbox project: {e}")))?;
+        if snapshot.format != STATE_FORMAT {
+            return fail(format!("`format` is `{}`, not `{STATE_FORMAT}`", snapshot.format));
+        }
+        if snapshot.version != STATE_VERSION {
+            return fail(format!(
+                "version {} is not supported (this sandbox reads version {STATE_VERSION})",
+                snapshot.version
+            ));
+        }
+        let mut project = Project::new(std::time::Duration::ZERO, self.clock.clone());
+        project.reservation_ttl = self.reservation_ttl;
+        project.accounts = snapshot.accounts.into_owned();
+        project.transactions = snapshot.transactions.into_owned();
+        project.reservations = snapshot.reservations.into_owned();
+        project.plans = snapshot.plans.into_owned();
+        project.account_plans = snapshot.account_plans.into_owned();
+        project.usage = snapshot.usage.into_owned();
+        project.validate_and_index()?;
+        Ok(project)
+    }
+
+    /// Checks every row and reference of a loaded project and builds its indexes.
+    fn validate_and_index(&mut self) -> Result<(), StateError> {
+        let mut indexes = Indexes::default();
+        unique("accounts", self.accounts.iter().map(|a| a.id.as_str()))?;
+        for (i, account) in self.accounts.iter().enumerate() {
+            if account.name.is_empty() {
+                return fail(format!("account `{}`: an empty name", account.id));
+            }
+            if account.balance < Decimal::ZERO || account.balance > MAX_CREDITS {
+                return fail(format!("account `{}`: balance {} out of range", account.id, account.balance));
+            }
+            indexes.account_by_id.insert(account.id.clone(), i);
+            if let Some(external) = &account.external_id
+                && indexes.account_by_external_id.insert(external.clone(), i).is_some()
+            {
+                return fail(format!("externalId `{external}` appears twice"));
+            }
+        }
+        let transaction_ids = unique("transactions", self.transactions.iter().map(|t| t.id.as_str()))?;
+        let mut running: HashMap<&str, Decimal> = HashMap::new();
+        for (i, t) in self.transactions.iter().enumerate() {
+            let what = format!("transaction `{}`", t.id);
+            if !indexes.account_by_id.contains_key(&t.account_id) {
+                return fail(format!("{what}: unknown account `{}`", t.account_id));
+            }
+            amount(&what, t.amount)?;
+            let sum = running.entry(t.account_id.as_str()).or_default();
+            *sum = match t.kind {
+                TransactionType::Credit => money::add(*sum, t.amount),
+                TransactionType::Debit => money::sub(*sum, t.amount),
+                _ => return fail(format!("{what}: unknown type `{}`", t.kind)),
+            }
+            .filter(|s| *s >= Decimal::ZERO && *s <= MAX_CREDITS)
+            .ok_or_else(|| StateError(format!("{what}: the ledger leaves the range 0 to {MAX_CREDITS}")))?;
+            if t.balance_after != *sum {
+                return fail(format!("{what}: balanceAfter {} is not the running sum {}", t.balance_after, sum));
+            }
+            indexes.transactions_by_account.entry(t.account_id.clone()).or_default().push(i);
+        }
+        for account in &self.accounts {
+            let sum = running.get(account.id.as_str()).copied().unwrap_or_default();
+            if sum != account.balance {
+                return fail(format!(
+                    "account `{}`: balance {} is not the sum of its ledger {sum}",
+                    account.id, account.balance
+                ));
+            }
+        }
+        unique("reservations", self.reservations.iter().map(|r| r.id.as_str()))?;
+        let mut held: HashMap<&str, Decimal> = HashMap::new();
+        for (i, r) in self.reservations.iter().enumerate() {
+            let what = format!("reservation `{}`", r.id);
+            if !indexes.account_by_id.contains_key(&r.account_id) {
+                return fail(format!("{what}: unknown account `{}`", r.account_id));
+            }
+            amount(&what, r.amount)?;
+            match &r.status {
+                ReservationStatus::Pending => {
+                    let sum = held.entry(r.account_id.as_str()).or_default();
+                    *sum = money::add(*sum, r.amount).unwrap_or(Decimal::MAX);
+                    indexes.pending.insert(i);
+                }
+                ReservationStatus::Confirmed => {
+                    let actual =
+                        r.actual_amount.ok_or_else(|| StateError(format!("{what}: confirmed without actualAmount")))?;
+                    amount(&what, actual)?;
+                    if actual > r.amount {
+                        return fail(format!("{what}: actualAmount above the amount"));
+                    }
+                    if !r.transaction_id.as_deref().is_some_and(|t| transaction_ids.contains(t)) {
+                        return fail(format!("{what}: confirmed without an existing transaction"));
+                    }
+                }
+                ReservationStatus::Cancelled | ReservationStatus::Expired => {}
+                other => return fail(format!("{what}: unknown status `{other}`")),
+            }
+            indexes.reservation_by_id.insert(r.id.clone(), i);
+        }
+        for account in &self.accounts {
+            if held.get(account.id.as_str()).is_some_and(|h| *h > account.balance) {
+                return fail(format!("account `{}`: pending reservations hold more than its balance", account.id));
+            }
+        }
+        let plan_ids = unique("plans", self.plans.iter().map(|p| p.id.as_str()))?;
+        for plan in &self.plans {
+            amount(&format!("plan `{}`", plan.id), plan.credits)?;
+        }
+        unique("account plans", self.account_plans.iter().map(|p| p.id.as_str()))?;
+        for (i, a) in self.account_plans.iter().enumerate() {
+            let what = format!("account plan `{}`", a.id);
+            if !indexes.account_by_id.contains_key(&a.account_id) || !plan_ids.contains(a.plan_id.as_str()) {
+                return fail(format!("{what}: unknown account or plan"));
+            }
+            if a.unused < Decimal::ZERO {
+                return fail(format!("{what}: negative unused credits"));
+            }
+            if a.active {
+                if indexes.active_plan.insert(a.account_id.clone(), i).is_some() {
+                    return fail(format!("account `{}`: two active plans", a.account_id));
+                }
+                if let Some(due) = a.next_event {
+                    indexes.plan_events.insert((due, i));
+                }
+            }
+        }
+        unique("usage", self.usage.iter().map(|u| u.id.as_str()))?;
+        for u in &self.usage {
+            let what = format!("usage `{}`", u.id);
+            if u.account_id.as_ref().is_some_and(|a| !indexes.account_by_id.contains_key(a))
+                || u.transaction_id.as_deref().is_some_and(|t| !transaction_ids.contains(t))
+            {
+                return fail(format!("{what}: unknown account or transaction"));
+            }
+            if u.context.is_unknown() || u.usage_type.is_unknown() || models::find(&u.model_id).is_err() {
+                return fail(format!("{what}: unknown context, usage type or model"));
+            }
+            if u.cost < Decimal::ZERO {
+                return fail(format!("{what}: negative cost"));
+            }
+        }
+        self.indexes = indexes;
+        Ok(())
+    }
+}

@@ -1,0 +1,80 @@
+//! The binary: `--state FILE --save-on-exit` saves on Ctrl-C and loads on the next start, and
+//! a bad state file stops it with the reason.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_credits-sandbox");
+
+/// Starts the binary and answers it with its base URL (read from its first line).
+fn start(args: &[&str]) -> (Child, String) {
+    let mut child =
+        Command::new(BINARY).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the binary runs");
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("credits-sandbox listening on ").unwrap_or_else(|| panic!("{line}")).to_owned();
+    (child, url)
+}
+
+/// Ctrl-C, then waits for the exit (10 s at most).
+fn interrupt(mut child: Child) -> std::process::ExitStatus {
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "the binary did not stop on SIGINT");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test]
+async fn save_on_exit_writes_the_state_and_the_next_start_loads_it() {
+    let dir = std::env::temp_dir().join(format!("credits-sandbox-binary-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("state.json");
+    let _ = std::fs::remove_file(&file);
+    let path = file.to_str().unwrap();
+    let http = reqwest::Client::new();
+    let common = ["--addr", "127.0.0.1:0", "--api-key", "sk_binary", "--state", path, "--save-on-exit"];
+    let (child, url) = start(&common);
+    let created: Value = http
+        .post(format!("{url}/v1/accounts/create"))
+        .header("X-API-Key", "sk_binary")
+        .json(&json!({ "name": "Kept", "externalId": "kept" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["success"], json!(true));
+    assert!(interrupt(child).success());
+    let saved = std::fs::read_to_string(&file).expect("the state was saved");
+    assert!(saved.contains("\"credits-sandbox-state\"") && saved.contains("\"kept\""), "{saved}");
+
+    let (child, url) = start(&common);
+    let account: Value = http
+        .get(format!("{url}/v1/accounts/get?externalId=kept"))
+        .header("X-API-Key", "sk_binary")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(account["id"], created["account"]["id"]);
+    assert!(interrupt(child).success());
+
+    std::fs::write(&file, saved.replace("\"version\": 1", "\"version\": 7")).unwrap();
+    let output = Command::new(BINARY).args(["--addr", "127.0.0.1:0", "--state", path]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("version 7 is not supported"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
