@@ -28,9 +28,9 @@ pub async fn list(project: CurrentProject, _query: ApiQuery) -> Result<Json<type
 pub async fn archive(
     project: CurrentProject,
     ApiJson(request, _): ApiJson<types::ArchivePlanRequest>,
-) -> Result<Json<types::PlanResponse>, ApiError> {
+) -> Result<Json<types::ArchivePlanResponse>, ApiError> {
     let plan = with_project(&project, |p, _| p.archive_plan(&request.plan_id))?;
-    Ok(Json(types::PlanResponse { success: Some(true), plan }))
+    Ok(Json(types::ArchivePlanResponse { success: Some(true), plan: Some(plan) }))
 }
 
 /// `POST /v1/accounts/plans/assign` → `{success, accountPlan, creditsGranted}`.

@@ -286,9 +286,9 @@ impl Project {
         let row = &self.accounts[index];
         Ok(types::DeductCreditsResponse {
             success: Some(true),
-            account_id: row.id.clone(),
+            account_id: Some(row.id.clone()),
             external_id: row.external_id.clone(),
-            balance: credits_out(row.balance),
+            balance: Some(credits_out(row.balance)),
             deducted: Some(credits_out(amount)),
             transaction_id: Some(transaction_id),
         })

@@ -252,7 +252,7 @@ impl Project {
         let reservation = &self.reservations[index];
         Ok(types::CancelReservationResponse {
             success: Some(true),
-            reservation_id: reservation.id.clone(),
+            reservation_id: Some(reservation.id.clone()),
             account_id: Some(reservation.account_id.clone()),
             released_amount: Some(credits_out(reservation.amount)),
             status: Some(ReservationStatus::Cancelled),
