@@ -211,7 +211,11 @@ impl Project {
             Decimal::ZERO
         };
         let account_plan = self.account_plan_to_wire(&self.account_plans[index]);
-        Ok(types::AssignPlanResponse { success: Some(true), account_plan: Some(account_plan), credits_granted: Some(credits_out(granted)) })
+        Ok(types::AssignPlanResponse {
+            success: Some(true),
+            account_plan: Some(account_plan),
+            credits_granted: Some(credits_out(granted)),
+        })
     }
 
     /// Puts the assignment's next boundary on the event queue, or ends it when there is none.
