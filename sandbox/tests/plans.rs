@@ -127,3 +127,27 @@ async fn seed_creates_user_demo_with_1000_credits_and_a_pro_plan() {
     let (_, plans) = api.get("/v1/plans", &[]).await;
     assert_eq!(plans["plans"][0]["name"], json!("Pro"));
 }
+
+#[tokio::test]
+async fn an_occurrences_count_beyond_int64_is_refused_not_clamped() {
+    let sandbox = credits_sandbox::Sandbox::start().await.unwrap();
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/plans/create", sandbox.base_url()))
+        .header("x-api-key", sandbox.api_key())
+        .header("content-type", "application/json")
+        .body(r#"{"name": "Pro", "amount": 10000, "interval": "month", "occurrences": 9223372036854775808}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    let plans = reqwest::Client::new()
+        .get(format!("{}/v1/plans", sandbox.base_url()))
+        .header("x-api-key", sandbox.api_key())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!plans.contains("Pro"), "nothing was written: {plans}");
+}

@@ -132,6 +132,10 @@ impl Project {
     /// Creates a plan.
     pub fn create_plan(&mut self, request: types::CreatePlanRequest) -> Result<types::Plan, ApiError> {
         non_empty("name", &request.name)?;
+        // The spec types `occurrences` as int64: a larger count is refused, not clamped.
+        if request.occurrences.is_some_and(|n| i64::try_from(n.get()).is_err()) {
+            return Err(ApiError::invalid(format!("occurrences must be at most {}", i64::MAX)));
+        }
         let row = PlanRow {
             id: new_id("plan_"),
             name: request.name,
