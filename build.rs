@@ -61,27 +61,13 @@ fn generate() -> Result<(), Vec<String>> {
     let settings = codegen_settings::settings("crate").map_err(|e| vec![e])?;
 
     // progenitor reports some spec problems by panicking; turn those into build errors too.
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let generated = std::panic::catch_unwind(move || {
+    let tokens = codegen_settings::catch_progenitor(move || {
         let mut generator = Generator::new(&settings);
         generator.generate_tokens(&spec).map_err(|e| e.to_string())
-    });
-    std::panic::set_hook(default_hook);
-    let tokens = match generated {
-        Ok(Ok(tokens)) => tokens,
-        Ok(Err(message)) => return Err(vec![format!("progenitor: {message}")]),
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "unknown panic".to_owned());
-            return Err(vec![format!(
-                "progenitor failed: {message} (the rules it enforces are listed in the README, section \"When the API changes\")"
-            )]);
-        }
-    };
+    })
+    .map_err(|message| {
+        vec![format!("{message} (the rules it enforces are listed in the README, section \"When the API changes\")")]
+    })?;
 
     let mut ast: syn::File = syn::parse2(tokens).map_err(|e| vec![format!("progenitor produced invalid Rust: {e}")])?;
     syn::visit_mut::VisitMut::visit_file_mut(&mut DropApiVersion, &mut ast);

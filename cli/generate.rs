@@ -88,25 +88,11 @@ pub fn generate(spec_text: &str) -> Result<Generated, Vec<String>> {
     }
 
     // progenitor reports some spec problems by panicking; turn those into errors.
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let generated = std::panic::catch_unwind(|| {
+    let tokens = crate::codegen_settings::catch_progenitor(|| {
         let mut generator = Generator::new(&settings);
         generator.cli(&spec, API).map_err(|e| e.to_string())
-    });
-    std::panic::set_hook(default_hook);
-    let tokens = match generated {
-        Ok(Ok(tokens)) => tokens,
-        Ok(Err(message)) => return Err(vec![format!("progenitor: {message}")]),
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                .unwrap_or_else(|| "unknown panic".to_owned());
-            return Err(vec![format!("progenitor's CLI generator failed: {message}")]);
-        }
-    };
+    })
+    .map_err(|message| vec![format!("{message} (generating the CLI)")])?;
 
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| vec![format!("progenitor produced invalid Rust: {e}")])?;

@@ -56,3 +56,27 @@ pub fn settings(sdk: &str) -> Result<GenerationSettings, String> {
     );
     Ok(settings)
 }
+
+/// Runs a progenitor generator, turning the panics by which it reports some spec problems
+/// into an error message, so that build scripts can print a readable list instead of a
+/// backtrace.
+pub fn catch_progenitor(
+    generate: impl FnOnce() -> Result<proc_macro2::TokenStream, String> + std::panic::UnwindSafe,
+) -> Result<proc_macro2::TokenStream, String> {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let generated = std::panic::catch_unwind(generate);
+    std::panic::set_hook(default_hook);
+    match generated {
+        Ok(Ok(tokens)) => Ok(tokens),
+        Ok(Err(message)) => Err(format!("progenitor: {message}")),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            Err(format!("progenitor failed: {message}"))
+        }
+    }
+}

@@ -19,6 +19,17 @@ fn client(base_url: &str) -> CreditsClient {
     CreditsClient::builder().api_key(KEY).base_url(base_url).retry(fast()).build().expect("client")
 }
 
+/// A client with fast retries and a 300 ms attempt timeout, for servers that stall.
+fn quick_client(base_url: &str) -> CreditsClient {
+    CreditsClient::builder()
+        .api_key(KEY)
+        .base_url(base_url)
+        .attempt_timeout(Duration::from_millis(300))
+        .retry(fast())
+        .build()
+        .expect("client")
+}
+
 fn fast() -> RetryPolicy {
     RetryPolicy::default().initial_backoff(Duration::from_millis(5)).max_backoff(Duration::from_millis(20))
 }
@@ -204,13 +215,7 @@ async fn the_budget_cuts_the_attempt_in_flight() {
 #[tokio::test]
 async fn an_unsafe_write_to_a_stalled_server_is_sent_once() {
     let server = Hostile::always(Reply::Stall).await;
-    let client = CreditsClient::builder()
-        .api_key(KEY)
-        .base_url(server.url())
-        .attempt_timeout(Duration::from_millis(300))
-        .retry(fast())
-        .build()
-        .unwrap();
+    let client = quick_client(&server.url());
     assert!(client.add_credits(grant()).await.is_err());
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(server.received().len(), 1);
@@ -226,38 +231,20 @@ fn half_a_body() -> Reply {
 #[tokio::test]
 async fn a_safe_call_whose_body_stalls_is_retried_and_an_unsafe_one_is_not() {
     let server = Hostile::start(|n, _| if n == 0 { half_a_body() } else { Reply::json(200, BALANCE) }).await;
-    let client = CreditsClient::builder()
-        .api_key(KEY)
-        .base_url(server.url())
-        .attempt_timeout(Duration::from_millis(300))
-        .retry(fast())
-        .build()
-        .unwrap();
+    let client = quick_client(&server.url());
     let balance = client.get_balance(AccountRef::external("user_1")).await.expect("the retry gets the whole body");
     assert_eq!(balance.available, 100);
     assert_eq!(server.received().len(), 2);
 
     let server = Hostile::always(half_a_body()).await;
-    let client = CreditsClient::builder()
-        .api_key(KEY)
-        .base_url(server.url())
-        .attempt_timeout(Duration::from_millis(300))
-        .retry(fast())
-        .build()
-        .unwrap();
+    let client = quick_client(&server.url());
     let outcome = client.add_credits(grant()).await;
     assert!(matches!(&outcome, Err(Error::Transport(e)) if e.is_timeout()), "{outcome:?}");
     assert!(outcome.as_ref().is_err_and(Error::is_retryable), "the caller may decide to look and retry");
     assert_eq!(server.received().len(), 1, "a grant whose answer stalled may have landed: never resent");
 
     let server = Hostile::always(half_a_body()).await;
-    let client = CreditsClient::builder()
-        .api_key(KEY)
-        .base_url(server.url())
-        .attempt_timeout(Duration::from_millis(300))
-        .retry(fast())
-        .build()
-        .unwrap();
+    let client = quick_client(&server.url());
     assert!(client.get_balance(AccountRef::external("user_1")).await.is_err());
     assert_eq!(server.received().len(), 3, "a safe read whose body never completes uses its three attempts");
 }

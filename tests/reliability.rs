@@ -270,6 +270,20 @@ async fn the_generated_builders_retry_reads_and_not_unsafe_writes() {
 
 // ----- the soak ------------------------------------------------------------------------------
 
+/// The balance a ledger sums to, and the amounts of its entries tagged `{tag: n}` in their
+/// metadata, by `n`.
+fn tally(ledger: &[credits_sdk::api::types::Transaction], tag: &str) -> (Credits, HashMap<u64, Vec<Credits>>) {
+    let mut balance = Credits::ZERO;
+    let mut by_tag: HashMap<u64, Vec<Credits>> = HashMap::new();
+    for transaction in ledger {
+        balance += if transaction.type_ == TransactionType::Credit { transaction.amount } else { -transaction.amount };
+        if let Some(n) = transaction.metadata.as_ref().and_then(|m| m.get(tag)).and_then(|v| v.as_u64()) {
+            by_tag.entry(n).or_default().push(transaction.amount);
+        }
+    }
+    (balance, by_tag)
+}
+
 /// What one write was meant to do, and what the client saw.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Seen {
@@ -338,14 +352,8 @@ async fn a_soak_of_mixed_writes_under_faults_never_applies_a_write_twice() {
 
     let ledger: Vec<_> =
         client.stream_transactions(ListTransactions::new().account(&account).limit(100)).try_collect().await.unwrap();
-    let mut applied: HashMap<u64, usize> = HashMap::new();
-    let mut balance = Credits::ZERO;
-    for transaction in &ledger {
-        balance += if transaction.type_ == TransactionType::Credit { transaction.amount } else { -transaction.amount };
-        if let Some(n) = transaction.metadata.as_ref().and_then(|m| m.get("soak")).and_then(|v| v.as_u64()) {
-            *applied.entry(n).or_default() += 1;
-        }
-    }
+    let (balance, by_tag) = tally(&ledger, "soak");
+    let applied: HashMap<u64, usize> = by_tag.iter().map(|(n, amounts)| (*n, amounts.len())).collect();
 
     let twice: Vec<_> = applied.iter().filter(|(_, count)| **count > 1).collect();
     assert!(twice.is_empty(), "writes applied more than once: {twice:?}");
@@ -454,14 +462,7 @@ async fn a_soak_of_guarded_reservations_under_faults_never_misreports_a_charge()
 
     let ledger: Vec<_> =
         client.stream_transactions(ListTransactions::new().account(&account).limit(100)).try_collect().await.unwrap();
-    let mut charged: HashMap<u64, Vec<Credits>> = HashMap::new();
-    let mut balance = Credits::ZERO;
-    for transaction in &ledger {
-        balance += if transaction.type_ == TransactionType::Credit { transaction.amount } else { -transaction.amount };
-        if let Some(n) = transaction.metadata.as_ref().and_then(|m| m.get("guard")).and_then(|v| v.as_u64()) {
-            charged.entry(n).or_default().push(transaction.amount);
-        }
-    }
+    let (balance, charged) = tally(&ledger, "guard");
     let twice: Vec<_> = charged.iter().filter(|(_, charges)| charges.len() > 1).collect();
     assert!(twice.is_empty(), "reservations charged twice: {twice:?}");
     let mut counts: HashMap<&str, usize> = HashMap::new();
