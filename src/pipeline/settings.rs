@@ -88,6 +88,11 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 ///   clear text. `HTTP_PROXY` is ignored;
 /// - a 10 s connect timeout and `TCP_NODELAY`.
 ///
+/// With the `rustls-ring` feature (and not `rustls-aws-lc`), reqwest has no rustls crypto
+/// provider of its own: this function installs `ring` as the process's default provider,
+/// unless one is installed already. A `reqwest::Client` built another way needs a provider
+/// installed first (`rustls::crypto::ring::default_provider().install_default()`).
+///
 /// A client that follows redirects anyway still cannot hand another origin's answer to your
 /// code: the pipeline refuses it. But by then the key has been sent there, so don't.
 ///
@@ -100,6 +105,7 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn http_client_builder() -> reqwest::ClientBuilder {
+    install_tls_provider();
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
@@ -110,6 +116,20 @@ pub fn http_client_builder() -> reqwest::ClientBuilder {
     }
     builder
 }
+
+/// Installs `ring` as rustls's process-wide provider when it is the only one compiled in and
+/// the application has not chosen one.
+#[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
+fn install_tls_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // An error means another thread installed a provider first; that one is used.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
+/// Nothing to install: reqwest brings its provider (aws-lc-rs) or uses native TLS.
+#[cfg(not(all(feature = "rustls-ring", not(feature = "rustls-aws-lc"))))]
+fn install_tls_provider() {}
 
 /// The proxy for HTTPS requests named by the environment, if any.
 fn https_proxy_from_env(var: impl Fn(&str) -> Option<String>) -> Option<reqwest::Proxy> {
