@@ -68,7 +68,7 @@ pub use config::{API_KEY_ENV, BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL};
 pub use error::{ApiError, BODY_EXCERPT_LIMIT, Error, Result};
 pub use pipeline::{
     ApiKey, ApiKeyError, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_USER_AGENT, RetryPolicy,
+    DEFAULT_USER_AGENT, InvalidHeader, RetryPolicy,
 };
 pub use requests::AccountRef;
 pub use resources::accounts::CreateAccount;
