@@ -159,7 +159,7 @@ pub fn user_wording(doc: &str) -> String {
 fn replace_client_doc(file: &mut syn::File) {
     let doc = "The generated client of the Credits API: one method per operation of `openapi.yaml`, \
          each returning a builder; set its parameters and call `send()`.\n\n\
-         Every request goes through the [`Pipeline`](crate::api::Pipeline) the client holds \
+         Every request goes through the [`Pipeline`] the client holds \
          (API key, user agent, timeouts, retries, size limit). The crate's documentation has \
          an example; `CreditsClient` is the hand-written facade over this client.\n\n\
          Where a description says *assumed*, it describes what the public API reference does \
