@@ -10,17 +10,27 @@
 # not. (The version in Cargo.toml is bumped when the release is cut; cargo-semver-checks then
 # agrees on its own.)
 #
-# Usage: scripts/semver-check.sh [path to cargo-semver-checks]
+# Usage: scripts/semver-check.sh [install root]
+# cargo-semver-checks is installed under the install root (default ~/.cache/credits-sdk-ci/cargo)
+# the first time a baseline exists: compiling it takes 20-40 minutes on 2 busy cores, so it is
+# neither installed nor run before the first release tag. Its version follows the
+# toolchain's rustdoc JSON format: bump it with the toolchain.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
-tool="${1:-cargo-semver-checks}"
+install_root="${1:-${XDG_CACHE_HOME:-$HOME/.cache}/credits-sdk-ci/cargo}"
+tool="$install_root/bin/cargo-semver-checks"
 
 baseline="${SEMVER_BASELINE_REV:-$(git describe --tags --abbrev=0 --match 'v[0-9]*' 2>/dev/null || true)}"
 if [ -z "$baseline" ]; then
   echo "no baseline yet: no release tag (v*) is reachable from HEAD; nothing to compare (passes)"
   exit 0
+fi
+
+if [ ! -x "$tool" ]; then
+  echo "installing cargo-semver-checks into $install_root"
+  cargo install --locked --quiet --root "$install_root" cargo-semver-checks@0.51.0
 fi
 
 unreleased=$(awk '/^## \[Unreleased\]/ {on = 1; next} /^## / {on = 0} on' CHANGELOG.md)
