@@ -22,10 +22,14 @@ const SPEC: &str = "openapi.yaml";
 #[path = "codegen/settings.rs"]
 mod codegen_settings;
 
+#[path = "codegen/postprocess.rs"]
+mod postprocess;
+
 fn main() -> ExitCode {
     println!("cargo:rerun-if-changed={SPEC}");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=codegen/settings.rs");
+    println!("cargo:rerun-if-changed=codegen/postprocess.rs");
     match generate() {
         Ok(()) => ExitCode::SUCCESS,
         Err(problems) => {
@@ -71,6 +75,8 @@ fn generate() -> Result<(), Vec<String>> {
 
     let mut ast: syn::File = syn::parse2(tokens).map_err(|e| vec![format!("progenitor produced invalid Rust: {e}")])?;
     syn::visit_mut::VisitMut::visit_file_mut(&mut DropApiVersion, &mut ast);
+    // `#[non_exhaustive]` on response-only types, user-facing wording in the docs.
+    postprocess::apply(&mut ast);
     let code = prettyplease::unparse(&ast);
 
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").ok_or_else(|| vec!["OUT_DIR is not set".to_owned()])?);

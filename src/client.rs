@@ -149,6 +149,9 @@ impl ClientBuilder {
         if let Some(application) = &self.user_agent {
             pipeline = pipeline.with_user_agent(application).map_err(|e| Error::Config(e.to_string()))?;
         }
+        for (name, value) in &self.default_headers {
+            pipeline = pipeline.with_default_header(name, value).map_err(|e| Error::Config(e.to_string()))?;
+        }
         Ok(CreditsClient::from_api(api::Client::new_with_client(&base_url, http, pipeline)))
     }
 }

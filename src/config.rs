@@ -45,6 +45,8 @@ pub struct ClientBuilder {
     pub(crate) http_client: Option<reqwest::Client>,
     pub(crate) allow_insecure_http: bool,
     pub(crate) max_response_bytes: usize,
+    /// `(name, value)`, checked by `build`; values never shown in `Debug`.
+    pub(crate) default_headers: Vec<(String, String)>,
 }
 
 impl Default for ClientBuilder {
@@ -59,6 +61,7 @@ impl Default for ClientBuilder {
             http_client: None,
             allow_insecure_http: false,
             max_response_bytes: crate::pipeline::DEFAULT_MAX_RESPONSE_BYTES,
+            default_headers: Vec::new(),
         }
     }
 }
@@ -124,6 +127,26 @@ impl ClientBuilder {
         self
     }
 
+    /// Adds a header to every request, e.g. a tracing or tenant header your infrastructure
+    /// expects; a second call with the same name replaces the value. Refused by
+    /// [`build`](Self::build) with [`Error::Config`](crate::Error::Config): `x-api-key`,
+    /// `user-agent` (use [`api_key`](Self::api_key) and [`user_agent`](Self::user_agent)),
+    /// `host`, `content-length`, and names or values not valid in HTTP. Values are treated as
+    /// secrets: they never appear in `Debug` output, errors or logs.
+    ///
+    /// ```
+    /// let client = credits_sdk::CreditsClient::builder()
+    ///     .api_key("sk_test_123")
+    ///     .default_header("x-tenant", "acme")
+    ///     .build()?;
+    /// assert!(credits_sdk::CreditsClient::builder().api_key("sk_1").default_header("Host", "x").build().is_err());
+    /// # Ok::<(), credits_sdk::Error>(())
+    /// ```
+    pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.default_headers.push((name.into(), value.into()));
+        self
+    }
+
     /// Allows an `http://` base URL on a host other than loopback, which sends the API key in
     /// clear text. Off by default.
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
@@ -143,6 +166,7 @@ impl fmt::Debug for ClientBuilder {
             .field("user_agent", &self.user_agent)
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("default_headers", &self.default_headers.iter().map(|(name, _)| name).collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }

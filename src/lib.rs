@@ -45,6 +45,10 @@
 //! call, retries included, ends within its time budget (30 s by default); only operations the
 //! spec marks safe are retried after they may have reached the server.
 //!
+//! TLS is a Cargo feature: `rustls-aws-lc` (the default), `rustls-ring` (no aws-lc C build)
+//! or `native-tls`. Types generated from the spec that no request uses are
+//! `#[non_exhaustive]`, so fields the API adds to responses are not breaking changes.
+//!
 //! For a local server to develop and test against, see the `credits-sandbox` crate. The
 //! repository's README has the long form: every guarantee with the test that checks it, the
 //! decisions taken where the public API reference is silent, and the architecture.
@@ -68,7 +72,7 @@ pub use config::{API_KEY_ENV, BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL};
 pub use error::{ApiError, BODY_EXCERPT_LIMIT, Error, Result};
 pub use pipeline::{
     ApiKey, ApiKeyError, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_USER_AGENT, RetryPolicy,
+    DEFAULT_USER_AGENT, InvalidHeader, RetryPolicy,
 };
 pub use requests::AccountRef;
 pub use resources::accounts::CreateAccount;

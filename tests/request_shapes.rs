@@ -544,3 +544,48 @@ async fn calculate_cost_posts_token_counts_and_reads_flat_pricing() {
     assert_eq!(estimate.estimated_cost_usd, usd("0.0175"));
     assert_eq!(estimate.model_name.as_deref(), Some("GPT-4o"));
 }
+
+// ----- default headers -----------------------------------------------------------------------
+
+#[tokio::test]
+async fn default_headers_reach_every_request_from_facade_and_builders_without_replacing_the_sdks() {
+    let capture = Capture::start().await;
+    capture.reply(200, r#"{"accountId": "acc_1", "balance": 10, "reserved": 0, "available": 10}"#);
+    let client = credits_sdk::CreditsClient::builder()
+        .api_key(TEST_KEY)
+        .base_url(capture.base_url())
+        .default_header("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+        .default_header("X-Tenant", "first")
+        .default_header("x-tenant", "acme")
+        .build()
+        .unwrap();
+    client.get_balance(credits_sdk::AccountRef::id("acc_1")).await.unwrap();
+    let request = capture.take_one();
+    assert_sent(&request, "GET", "/v1/accounts/balance");
+    assert_eq!(request.header("traceparent"), Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
+    assert_eq!(request.headers.get_all("x-tenant").iter().collect::<Vec<_>>(), ["acme"], "the last value wins");
+
+    // Builder users: the pipeline's setting; a header the request sets itself keeps its value.
+    let pipeline = credits_sdk::api::Pipeline::new(credits_sdk::ApiKey::new(TEST_KEY).unwrap())
+        .with_default_header("x-tenant", "acme")
+        .unwrap()
+        .with_default_header("content-type", "text/plain")
+        .unwrap();
+    let builders = credits_sdk::api::Client::new_with_client(capture.base_url(), reqwest::Client::new(), pipeline);
+    capture.reply(200, r#"{"success": true, "plan": {"id": "plan_1", "name": "Pro", "isActive": false}}"#);
+    builders.archive_plan().body_map(|b| b.plan_id("plan_1")).send().await.unwrap();
+    let request = capture.take_one();
+    assert_sent(&request, "POST", "/v1/plans/archive");
+    assert_eq!(request.header("x-tenant"), Some("acme"));
+
+    // What the SDK sets is refused, with the name and never the value in the error.
+    for name in ["X-API-Key", "user-agent", "Host", "content-length"] {
+        let refused = credits_sdk::CreditsClient::builder()
+            .api_key(TEST_KEY)
+            .default_header(name, "value-xyz")
+            .build()
+            .unwrap_err();
+        assert!(matches!(refused, credits_sdk::Error::Config(_)), "{refused:?}");
+        assert!(!refused.to_string().contains("value-xyz"), "{refused}");
+    }
+}

@@ -60,7 +60,7 @@ impl ApiError {
         .with_details(&Available { available, requested })
     }
 
-    /// 500 `internal_error`, for a handler that panicked.
+    /// 500 `internal_error`, for a handler that panicked or another bug of the sandbox.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", message)
     }

@@ -14,13 +14,53 @@
 //!   the generated `Reservation` and `UsageRecord`, written exactly.
 //!
 //! Envelopes are built in the handlers (`crate::routes`), from the generated response types;
-//! the store returns the objects inside them.
+//! the store returns the objects inside them. Response types are `#[non_exhaustive]`, so they
+//! are built with [`wire!`] rather than struct literals.
 
 use credits_sdk::api::types;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use crate::extract::Body;
+
+/// Builds a generated type of `credits_sdk::api::types` written as a struct literal, through
+/// the type's generated builder: evaluates to `Result<T, ApiError>`.
+///
+/// The SDK marks its response types `#[non_exhaustive]` (a field the API adds later is then
+/// no breaking change for its users), which forbids struct expressions outside the SDK. So
+///
+/// ```ignore
+/// wire!(types::Balance { account_id: row.id.clone(), external_id, balance: credits_out(b), ... })?
+/// ```
+///
+/// expands to `types::Balance::builder().account_id(row.id.clone()).external_id(external_id)...`
+/// followed by the builder's `TryFrom` conversion into `types::Balance`:
+///
+/// - each field is a setter, so a misspelt or removed field does not compile; the shorthand
+///   `field` stands for `field: field`, as in a literal;
+/// - a field left out keeps the builder's default: `None` for an optional field (so `x: None`
+///   is simply omitted), none for a required one, which makes the conversion fail;
+/// - setters take any `T: TryInto<FieldType>`; pass values of the field's own type, as a
+///   literal would, so that no conversion can fail at run time.
+///
+/// A failed conversion is a bug of the sandbox (a required field left out), never caused by a
+/// request: it is answered as a 500 `internal_error` naming the type, through `?`.
+macro_rules! wire {
+    ($ty:path { $($field:ident $(: $value:expr)?),* $(,)? }) => {
+        <$ty>::try_from(<$ty>::builder() $(.$field($crate::spec::wire!(@value $field $($value)?)))*)
+            .map_err(|error| {
+                $crate::error::ApiError::internal(format!("sandbox bug: incomplete `{}`: {error}", stringify!($ty)))
+            })
+    };
+    // `field: value` passes `value`; the shorthand `field` passes the variable `field`.
+    (@value $field:ident $value:expr) => {
+        $value
+    };
+    (@value $field:ident) => {
+        $field
+    };
+}
+pub(crate) use wire;
 
 impl Body for types::CreateAccountRequest {
     const NULLABLE: &'static [&'static str] = &["metadata"];
@@ -161,6 +201,19 @@ mod tests {
             types::CalculateCostRequest
         );
         assert_eq!(listed::<types::ConfirmReservationRequest>(), ["actualAmount"]);
+    }
+
+    #[test]
+    fn wire_builds_the_type_and_answers_a_missing_required_field_with_a_500() {
+        let (limit, has_more) = (10_i64, false);
+        let page = wire!(types::Pagination { limit, offset: 0_i64, total_count: 0_i64, has_more }).unwrap();
+        assert_eq!(
+            serde_json::to_value(&page).unwrap(),
+            serde_json::json!({"limit": 10, "offset": 0, "totalCount": 0, "hasMore": false})
+        );
+        let error = wire!(types::Pagination { limit, offset: 0_i64, total_count: 0_i64 }).unwrap_err();
+        assert_eq!((error.status.as_u16(), error.code), (500, "internal_error"));
+        assert!(error.message.contains("types::Pagination") && error.message.contains("has_more"), "{}", error.message);
     }
 
     #[test]

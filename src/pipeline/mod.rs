@@ -17,5 +17,5 @@ pub(crate) use scope::{CallReport, Refused, scoped};
 pub(crate) use send::{check_response, is_loopback_or_https, prepare, send};
 pub use settings::{
     ApiKey, ApiKeyError, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_USER_AGENT, InvalidUserAgent, Pipeline, http_client_builder,
+    DEFAULT_USER_AGENT, InvalidHeader, InvalidUserAgent, Pipeline, http_client_builder,
 };

@@ -29,7 +29,7 @@ pub(crate) fn is_loopback_or_https(url: &reqwest::Url) -> bool {
 /// timeout and the size limit, so that a body that fails to arrive is retried like any other
 /// failed attempt of a safe operation. Returns the last outcome and what was observed.
 /// Readies a request built by the generated client: refuses a clear-text target (unless
-/// allowed), adds the key and user agent, sets the attempt timeout. An `Err` is the reason.
+/// allowed), adds the default headers, the key and user agent, sets the attempt timeout. An `Err` is the reason.
 pub(crate) fn prepare(pipeline: &Pipeline, request: &mut Request) -> Result<(), String> {
     if !pipeline.allow_insecure_http && !is_loopback_or_https(request.url()) {
         return Err(format!(
@@ -41,6 +41,11 @@ pub(crate) fn prepare(pipeline: &Pipeline, request: &mut Request) -> Result<(), 
     }
     // (progenitor's `api-version` header is removed from the generated code by `build.rs`.)
     let headers = request.headers_mut();
+    for (name, value) in &pipeline.default_headers {
+        if !headers.contains_key(name) {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
     headers.insert(API_KEY_HEADER, pipeline.api_key_header.clone());
     headers.insert(USER_AGENT, pipeline.user_agent.clone());
     *request.timeout_mut() = Some(super::scope::attempt_timeout().unwrap_or(pipeline.timeout));

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use reqwest::header::{HeaderName, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::retry::RetryPolicy;
 
@@ -59,6 +59,40 @@ impl fmt::Debug for ApiKey {
 #[error("user agent {0:?} is not a valid header value")]
 pub struct InvalidUserAgent(String);
 
+/// Why a header cannot be added to every request with
+/// [`Pipeline::with_default_header`] or `ClientBuilder::default_header`. The header's value
+/// never appears in it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidHeader {
+    /// The SDK or the HTTP client sets this header itself.
+    #[error(
+        "the header {0:?} is set by the SDK (x-api-key, user-agent) or the HTTP client (host, content-length) and cannot be a default header"
+    )]
+    Reserved(String),
+    /// The name is not a valid HTTP header name.
+    #[error("{0:?} is not a valid HTTP header name")]
+    Name(String),
+    /// The value cannot be sent in an HTTP header (a control character, say).
+    #[error("the value of header {0:?} cannot be sent in an HTTP header")]
+    Value(String),
+}
+
+/// Headers a default header may not replace: the SDK's own and the HTTP client's framing.
+const RESERVED_HEADERS: &[&str] = &["x-api-key", "user-agent", "host", "content-length"];
+
+/// Checks a default header and makes it ready to send, its value marked sensitive so that no
+/// `Debug` output or log shows it.
+pub(crate) fn default_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), InvalidHeader> {
+    let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| InvalidHeader::Name(name.to_owned()))?;
+    if RESERVED_HEADERS.contains(&name.as_str()) {
+        return Err(InvalidHeader::Reserved(name.as_str().to_owned()));
+    }
+    let mut value = HeaderValue::from_str(value).map_err(|_| InvalidHeader::Value(name.as_str().to_owned()))?;
+    value.set_sensitive(true);
+    Ok((name, value))
+}
+
 /// The header that carries the API key.
 pub(crate) const API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
 
@@ -88,6 +122,11 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 ///   clear text. `HTTP_PROXY` is ignored;
 /// - a 10 s connect timeout and `TCP_NODELAY`.
 ///
+/// With the `rustls-ring` feature (and not `rustls-aws-lc`), reqwest has no rustls crypto
+/// provider of its own: this function installs `ring` as the process's default provider,
+/// unless one is installed already. A `reqwest::Client` built another way needs a provider
+/// installed first (`rustls::crypto::ring::default_provider().install_default()`).
+///
 /// A client that follows redirects anyway still cannot hand another origin's answer to your
 /// code: the pipeline refuses it. But by then the key has been sent there, so don't.
 ///
@@ -100,6 +139,7 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn http_client_builder() -> reqwest::ClientBuilder {
+    install_tls_provider();
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
@@ -110,6 +150,47 @@ pub fn http_client_builder() -> reqwest::ClientBuilder {
     }
     builder
 }
+
+/// Installs `ring` as rustls's process-wide provider when it is the only one compiled in and
+/// the application has not chosen one.
+#[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
+fn install_tls_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // An error means another thread installed a provider first; that one is used.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_headers_refuse_what_the_sdk_and_http_client_set() {
+        for name in ["x-api-key", "X-API-Key", "User-Agent", "host", "Content-Length", " user-agent "] {
+            assert!(matches!(default_header(name, "v"), Err(InvalidHeader::Reserved(_))), "{name}");
+        }
+        assert!(matches!(default_header("bad name", "v"), Err(InvalidHeader::Name(_))));
+        assert!(matches!(default_header("", "v"), Err(InvalidHeader::Name(_))));
+        let refused = default_header("x-trace", "secret\nvalue").unwrap_err();
+        assert_eq!(refused, InvalidHeader::Value("x-trace".into()));
+        assert!(!refused.to_string().contains("secret"), "{refused}");
+    }
+
+    #[test]
+    fn default_header_values_are_sensitive() {
+        let (name, value) = default_header("Traceparent", "00-abc-def-01").unwrap();
+        assert_eq!(name.as_str(), "traceparent");
+        assert!(value.is_sensitive());
+        let pipeline =
+            Pipeline::new(ApiKey::new("sk_1").unwrap()).with_default_header("x-tenant", "acme-secret").unwrap();
+        assert!(!format!("{pipeline:?}").contains("acme-secret"));
+    }
+}
+
+/// Nothing to install: reqwest brings its provider (aws-lc-rs) or uses native TLS.
+#[cfg(not(all(feature = "rustls-ring", not(feature = "rustls-aws-lc"))))]
+fn install_tls_provider() {}
 
 /// The proxy for HTTPS requests named by the environment, if any.
 fn https_proxy_from_env(var: impl Fn(&str) -> Option<String>) -> Option<reqwest::Proxy> {
@@ -148,6 +229,8 @@ pub struct Pipeline {
     pub(super) retry: RetryPolicy,
     pub(super) allow_insecure_http: bool,
     pub(super) max_response_bytes: usize,
+    /// Added to every request that does not set them itself; values marked sensitive.
+    pub(super) default_headers: HeaderMap,
 }
 
 impl Pipeline {
@@ -164,6 +247,7 @@ impl Pipeline {
             retry: RetryPolicy::default(),
             allow_insecure_http: false,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            default_headers: HeaderMap::new(),
         }
     }
 
@@ -191,6 +275,30 @@ impl Pipeline {
     pub fn with_user_agent(mut self, application: &str) -> Result<Self, InvalidUserAgent> {
         let value = format!("{application} {DEFAULT_USER_AGENT}");
         self.user_agent = HeaderValue::from_str(&value).map_err(|_| InvalidUserAgent(application.to_owned()))?;
+        Ok(self)
+    }
+
+    /// Adds a header to every request, e.g. a tracing or tenant header your infrastructure
+    /// expects; a second call with the same name replaces the value. A header the generated
+    /// request sets itself (`content-type`, `accept`) keeps the request's value.
+    ///
+    /// Refused: `x-api-key` and `user-agent` (the SDK's; use [`ApiKey`] and
+    /// [`with_user_agent`](Self::with_user_agent)), `host` and `content-length` (the HTTP
+    /// client's), and names or values that are not valid in HTTP. The value is marked
+    /// sensitive: it never appears in `Debug` output, errors or logs.
+    ///
+    /// ```
+    /// use credits_sdk::api::Pipeline;
+    /// use credits_sdk::ApiKey;
+    ///
+    /// let pipeline = Pipeline::new(ApiKey::new("sk_test_123")?).with_default_header("x-tenant", "acme")?;
+    /// assert!(!format!("{pipeline:?}").contains("acme"));
+    /// assert!(Pipeline::new(ApiKey::new("sk_test_123")?).with_default_header("X-Api-Key", "other").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_default_header(mut self, name: &str, value: &str) -> Result<Self, InvalidHeader> {
+        let (name, value) = default_header(name, value)?;
+        self.default_headers.insert(name, value);
         Ok(self)
     }
 

@@ -7,6 +7,7 @@ use super::with_project;
 use crate::auth::CurrentProject;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
+use crate::spec::wire;
 use crate::store::AccountRef;
 
 /// `POST /v1/accounts/create` → `{success, account}`.
@@ -15,13 +16,13 @@ pub async fn create(
     ApiJson(request, _): ApiJson<types::CreateAccountRequest>,
 ) -> Result<Json<types::CreateAccountResponse>, ApiError> {
     let account = with_project(&project, |p, now| p.create_account(request, now))?;
-    Ok(Json(types::CreateAccountResponse { success: Some(true), account }))
+    Ok(Json(wire!(types::CreateAccountResponse { success: Some(true), account })?))
 }
 
 /// `GET /v1/accounts` → `{accounts}`.
 pub async fn list(project: CurrentProject, _query: ApiQuery) -> Result<Json<types::ListAccountsResponse>, ApiError> {
-    let accounts = with_project(&project, |p, _| Ok(p.list_accounts()))?;
-    Ok(Json(types::ListAccountsResponse { accounts }))
+    let accounts = with_project(&project, |p, _| p.list_accounts())?;
+    Ok(Json(wire!(types::ListAccountsResponse { accounts })?))
 }
 
 /// `GET /v1/accounts/get` → the bare account.

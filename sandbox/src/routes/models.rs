@@ -8,7 +8,7 @@ use crate::auth::CurrentProject;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::money::usd_out;
-use crate::spec;
+use crate::spec::{self, wire};
 use crate::store::models;
 use crate::store::non_empty;
 
@@ -17,12 +17,12 @@ use crate::store::non_empty;
 pub async fn list(_project: CurrentProject, query: ApiQuery) -> Result<Response, ApiError> {
     if let Some(model_id) = query.string("modelId") {
         let model = models::find(model_id)?;
-        let response = types::ModelsResponse { success: Some(true), model: Some(model), models: Vec::new() };
+        let response = wire!(types::ModelsResponse { success: Some(true), model: Some(model), models: Vec::new() })?;
         return Ok(Json(response).into_response());
     }
     let provider = query.string("provider");
     let tier = query.string("tier");
-    let list: Vec<types::Model> = models::catalogue()
+    let list: Vec<types::Model> = models::catalogue()?
         .into_iter()
         .filter(|m| provider.is_none_or(|p| m.provider.as_deref() == Some(p)))
         .filter(|m| tier.is_none_or(|t| m.tier.as_deref() == Some(t)))
@@ -46,11 +46,11 @@ pub async fn calculate(
     )?;
     let model = models::find(&request.model_id)?;
     let cost = models::cost(&model, &usage)?;
-    Ok(Json(types::CalculateCostResponse {
+    Ok(Json(wire!(types::CalculateCostResponse {
         success: Some(true),
         model_id: model.model_id,
         model_name: model.display_name,
         estimated_cost_usd: usd_out(cost.usd),
         pricing: Some(cost.pricing),
-    }))
+    })?))
 }

@@ -7,6 +7,7 @@ use super::with_project;
 use crate::auth::CurrentProject;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
+use crate::spec::wire;
 use crate::store::AccountRef;
 
 /// `POST /v1/plans/create` → `{success, plan}`.
@@ -15,13 +16,13 @@ pub async fn create(
     ApiJson(request, _): ApiJson<types::CreatePlanRequest>,
 ) -> Result<Json<types::PlanResponse>, ApiError> {
     let plan = with_project(&project, |p, _| p.create_plan(request))?;
-    Ok(Json(types::PlanResponse { success: Some(true), plan }))
+    Ok(Json(wire!(types::PlanResponse { success: Some(true), plan })?))
 }
 
 /// `GET /v1/plans` → `{success, plans}`, archived ones included.
 pub async fn list(project: CurrentProject, _query: ApiQuery) -> Result<Json<types::ListPlansResponse>, ApiError> {
-    let plans = with_project(&project, |p, _| Ok(p.list_plans()))?;
-    Ok(Json(types::ListPlansResponse { success: Some(true), plans }))
+    let plans = with_project(&project, |p, _| p.list_plans())?;
+    Ok(Json(wire!(types::ListPlansResponse { success: Some(true), plans })?))
 }
 
 /// `POST /v1/plans/archive` → `{success, plan}`; idempotent.
@@ -30,7 +31,7 @@ pub async fn archive(
     ApiJson(request, _): ApiJson<types::ArchivePlanRequest>,
 ) -> Result<Json<types::ArchivePlanResponse>, ApiError> {
     let plan = with_project(&project, |p, _| p.archive_plan(&request.plan_id))?;
-    Ok(Json(types::ArchivePlanResponse { success: Some(true), plan: Some(plan) }))
+    Ok(Json(wire!(types::ArchivePlanResponse { success: Some(true), plan: Some(plan) })?))
 }
 
 /// `POST /v1/accounts/plans/assign` → `{success, accountPlan, creditsGranted}`.
@@ -48,5 +49,5 @@ pub async fn account_plans(
 ) -> Result<Json<types::AccountPlansResponse>, ApiError> {
     let account = AccountRef::exactly_one(query.non_empty("accountId")?, query.non_empty("externalId")?)?;
     let plans = with_project(&project, |p, _| p.account_plans(account))?;
-    Ok(Json(types::AccountPlansResponse { success: Some(true), plans }))
+    Ok(Json(wire!(types::AccountPlansResponse { success: Some(true), plans })?))
 }

@@ -7,6 +7,7 @@ use super::with_project;
 use crate::auth::CurrentProject;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
+use crate::spec::wire;
 use crate::store::AccountRef;
 
 /// `POST /v1/reservations/create` → `{success, reservation}`.
@@ -15,7 +16,7 @@ pub async fn create(
     ApiJson(request, _): ApiJson<types::CreateReservationRequest>,
 ) -> Result<Json<types::CreateReservationResponse>, ApiError> {
     let reservation = with_project(&project, |p, now| p.create_reservation(request, now))?;
-    Ok(Json(types::CreateReservationResponse { success: Some(true), reservation }))
+    Ok(Json(wire!(types::CreateReservationResponse { success: Some(true), reservation })?))
 }
 
 /// `GET /v1/reservations` → `{success, reservations}`, newest first.
@@ -23,7 +24,7 @@ pub async fn list(project: CurrentProject, query: ApiQuery) -> Result<Json<types
     let account = AccountRef::exactly_one(query.non_empty("accountId")?, query.non_empty("externalId")?)?;
     let active_only = query.boolean("activeOnly")?.unwrap_or(false);
     let reservations = with_project(&project, |p, _| p.list_reservations(account, active_only))?;
-    Ok(Json(types::ListReservationsResponse { success: Some(true), reservations }))
+    Ok(Json(wire!(types::ListReservationsResponse { success: Some(true), reservations })?))
 }
 
 /// `POST /v1/reservations/confirm` → `{success, reservationId, transactionId, accountId,

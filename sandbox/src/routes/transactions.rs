@@ -7,7 +7,7 @@ use super::with_project;
 use crate::auth::CurrentProject;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
-use crate::spec::TransactionList;
+use crate::spec::{TransactionList, wire};
 use crate::store::{AccountRef, TransactionQuery};
 
 /// Page size when `limit` is absent.
@@ -37,5 +37,5 @@ pub async fn create(
     ApiJson(request, _): ApiJson<types::CreateTransactionRequest>,
 ) -> Result<Json<types::CreateTransactionResponse>, ApiError> {
     let transaction = with_project(&project, |p, now| p.create_transaction(request, now))?;
-    Ok(Json(types::CreateTransactionResponse { success: Some(true), transaction }))
+    Ok(Json(wire!(types::CreateTransactionResponse { success: Some(true), transaction })?))
 }

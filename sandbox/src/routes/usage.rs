@@ -8,7 +8,7 @@ use super::with_project;
 use crate::auth::CurrentProject;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
-use crate::spec;
+use crate::spec::{self, wire};
 use crate::store::{AccountRef, UsageQuery};
 
 /// `POST /v1/usage/record` → `{success, usageRecord}`.
@@ -18,7 +18,7 @@ pub async fn record(
 ) -> Result<Json<types::RecordUsageResponse>, ApiError> {
     let seconds = numbers.get("audioDurationSeconds");
     let usage_record = with_project(&project, |p, now| p.record_usage(request, seconds, now))?;
-    Ok(Json(types::RecordUsageResponse { success: Some(true), usage_record }))
+    Ok(Json(wire!(types::RecordUsageResponse { success: Some(true), usage_record })?))
 }
 
 /// `GET /v1/usage` → `{success, usageRecords}`, or `{success, summary}` with `summary=true`.
@@ -32,7 +32,8 @@ pub async fn list(project: CurrentProject, query: ApiQuery) -> Result<Response, 
     };
     if query.boolean("summary")?.unwrap_or(false) {
         let summary = with_project(&project, |p, _| p.usage_summary(&filters))?;
-        let response = types::UsageResponse { success: Some(true), summary: Some(summary), usage_records: Vec::new() };
+        let response =
+            wire!(types::UsageResponse { success: Some(true), summary: Some(summary), usage_records: Vec::new() })?;
         Ok(Json(response).into_response())
     } else {
         let records = with_project(&project, |p, _| p.list_usage(&filters))?;

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::{AccountRef, DEVELOPER_ID, Project, new_id, non_empty, within};
 use crate::error::ApiError;
 use crate::money::{self, Exact, MAX_CREDITS, credits_out};
-use crate::spec::{TransactionItem, TransactionList};
+use crate::spec::{TransactionItem, TransactionList, wire};
 
 /// Free-form metadata object.
 pub type Metadata = Map<String, Value>;
@@ -76,10 +76,10 @@ struct BalanceLimit {
 }
 
 impl AccountRow {
-    fn to_wire(&self) -> types::Account {
-        types::Account {
+    fn to_wire(&self) -> Result<types::Account, ApiError> {
+        wire!(types::Account {
             id: self.id.clone(),
-            developer_id: Some(DEVELOPER_ID.into()),
+            developer_id: Some(DEVELOPER_ID.to_string()),
             external_id: self.external_id.clone(),
             name: Some(self.name.clone()),
             email: self.email.clone(),
@@ -87,7 +87,7 @@ impl AccountRow {
             metadata: self.metadata.clone(),
             created_at: Some(self.created_at),
             updated_at: Some(self.updated_at),
-        }
+        })
     }
 }
 
@@ -136,7 +136,7 @@ impl Project {
             created_at: now,
             updated_at: now,
         };
-        let account = row.to_wire();
+        let account = row.to_wire()?;
         let index = self.accounts.len();
         self.indexes.account_by_id.insert(row.id.clone(), index);
         if let Some(external) = &row.external_id {
@@ -147,20 +147,20 @@ impl Project {
     }
 
     /// Every account, oldest first.
-    pub fn list_accounts(&self) -> Vec<types::Account> {
+    pub fn list_accounts(&self) -> Result<Vec<types::Account>, ApiError> {
         self.accounts.iter().map(AccountRow::to_wire).collect()
     }
 
     /// One account.
     pub fn account(&self, account: AccountRef<'_>) -> Result<types::Account, ApiError> {
-        self.index_of(account).map(|i| self.accounts[i].to_wire())
+        self.index_of(account).and_then(|i| self.accounts[i].to_wire())
     }
 
     /// Balance, reserved and available of one account.
     pub fn balance(&self, account: AccountRef<'_>) -> Result<types::Balance, ApiError> {
         let index = self.index_of(account)?;
         let row = &self.accounts[index];
-        Ok(types::Balance {
+        wire!(types::Balance {
             account_id: row.id.clone(),
             external_id: row.external_id.clone(),
             balance: credits_out(row.balance),
@@ -256,7 +256,7 @@ impl Project {
         let (index, transaction_id) =
             self.move_credits(account, TransactionType::Credit, amount, request.description, metadata, None, now)?;
         let row = &self.accounts[index];
-        Ok(types::AddCreditsResponse {
+        wire!(types::AddCreditsResponse {
             success: Some(true),
             account_id: row.id.clone(),
             external_id: row.external_id.clone(),
@@ -284,7 +284,7 @@ impl Project {
             now,
         )?;
         let row = &self.accounts[index];
-        Ok(types::DeductCreditsResponse {
+        wire!(types::DeductCreditsResponse {
             success: Some(true),
             account_id: Some(row.id.clone()),
             external_id: row.external_id.clone(),
@@ -308,23 +308,34 @@ impl Project {
         let amount = request.amount.get().to_decimal();
         let (_, id) = self.move_credits(account, kind, amount, request.description, request.metadata, None, now)?;
         let row = self.transactions.last().filter(|t| t.id == id).ok_or_else(|| ApiError::internal("lost entry"))?;
-        Ok(row.to_wire())
+        row.to_wire()
     }
 
-    fn transaction_item(&self, row: &TransactionRow, with_reservation: bool, with_usage: bool) -> TransactionItem {
-        let reservation = with_reservation.then(|| {
-            row.reservation_id
-                .as_ref()
-                .and_then(|id| self.indexes.reservation_by_id.get(id).map(|&i| self.reservations[i].to_wire()))
-        });
-        let usage = with_usage.then(|| {
-            self.usage
-                .iter()
-                .filter(|u| u.transaction_id.as_deref() == Some(row.id.as_str()))
-                .map(|u| u.to_wire())
-                .collect()
-        });
-        TransactionItem { transaction: row.to_wire(), reservation, usage }
+    fn transaction_item(
+        &self,
+        row: &TransactionRow,
+        with_reservation: bool,
+        with_usage: bool,
+    ) -> Result<TransactionItem, ApiError> {
+        let reservation = with_reservation
+            .then(|| {
+                row.reservation_id
+                    .as_ref()
+                    .and_then(|id| self.indexes.reservation_by_id.get(id))
+                    .map(|&i| self.reservations[i].to_wire())
+                    .transpose()
+            })
+            .transpose()?;
+        let usage = with_usage
+            .then(|| {
+                self.usage
+                    .iter()
+                    .filter(|u| u.transaction_id.as_deref() == Some(row.id.as_str()))
+                    .map(|u| u.to_wire())
+                    .collect()
+            })
+            .transpose()?;
+        Ok(TransactionItem { transaction: row.to_wire()?, reservation, usage })
     }
 
     /// One page of the ledger, newest first.
@@ -355,21 +366,21 @@ impl Project {
         let items = page
             .into_iter()
             .map(|t| self.transaction_item(t, query.include_reservation, query.include_usage))
-            .collect::<Vec<_>>();
+            .collect::<Result<Vec<_>, _>>()?;
         let shown = items.len() as i64;
-        let pagination = types::Pagination {
+        let pagination = wire!(types::Pagination {
             limit: query.limit,
             offset,
             total_count: total,
             has_more: offset.saturating_add(shown) < total,
-        };
+        })?;
         Ok(TransactionList { items, pagination })
     }
 }
 
 impl TransactionRow {
-    pub(super) fn to_wire(&self) -> types::Transaction {
-        types::Transaction {
+    pub(super) fn to_wire(&self) -> Result<types::Transaction, ApiError> {
+        wire!(types::Transaction {
             id: self.id.clone(),
             account_id: Some(self.account_id.clone()),
             type_: self.kind.clone(),
@@ -378,9 +389,7 @@ impl TransactionRow {
             balance_after: Some(credits_out(self.balance_after)),
             metadata: self.metadata.clone(),
             reservation_id: self.reservation_id.clone(),
-            reservation: None,
-            usage: None,
             created_at: Some(self.created_at),
-        }
+        })
     }
 }

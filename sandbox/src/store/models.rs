@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 
 use crate::error::ApiError;
 use crate::money;
+use crate::spec::wire;
 
 /// A price in USD: `usd(25, 1)` is 2.5.
 fn usd(mantissa: i64, scale: u32) -> Usd {
@@ -14,102 +15,104 @@ fn usd(mantissa: i64, scale: u32) -> Usd {
 }
 
 /// Token prices per million: input, output and cached input.
-fn text(input: Usd, output: Usd, cached: Usd) -> Option<TokenPricing> {
-    Some(TokenPricing {
+fn text(input: Usd, output: Usd, cached: Usd) -> Result<Option<TokenPricing>, ApiError> {
+    wire!(TokenPricing {
         input_per_million: Some(input),
         output_per_million: Some(output),
         cached_input_per_million: Some(cached),
     })
+    .map(Some)
 }
 
 /// A price per audio second.
-fn per_second(price: Usd) -> Option<AudioPricing> {
-    Some(AudioPricing { per_second: Some(price) })
+fn per_second(price: Usd) -> Result<Option<AudioPricing>, ApiError> {
+    wire!(AudioPricing { per_second: Some(price) }).map(Some)
 }
 
-fn model(id: &str, provider: &str, name: &str, kind: ModelType, tier: &str, pricing: ModelPricing) -> Model {
-    Model {
-        model_id: id.into(),
-        provider: Some(provider.into()),
-        display_name: Some(name.into()),
+fn model(
+    id: &str,
+    provider: &str,
+    name: &str,
+    kind: ModelType,
+    tier: &str,
+    pricing: ModelPricing,
+) -> Result<Model, ApiError> {
+    wire!(Model {
+        model_id: id.to_string(),
+        provider: Some(provider.to_string()),
+        display_name: Some(name.to_string()),
         model_type: Some(kind),
-        tier: Some(tier.into()),
+        tier: Some(tier.to_string()),
         pricing: Some(pricing),
-    }
+    })
 }
-
-const NO_PRICES: ModelPricing =
-    ModelPricing { text: None, embedding: None, audio_stt: None, audio_tts: None, context_window: None };
 
 /// Every model the sandbox knows, with USD prices (per million tokens, or per audio second).
-pub fn catalogue() -> Vec<Model> {
-    vec![
+/// Prices a model lacks are left out (`None`).
+pub fn catalogue() -> Result<Vec<Model>, ApiError> {
+    Ok(vec![
         model(
             "gpt-4o",
             "openai",
             "GPT-4o",
             ModelType::Multimodal,
             "flagship",
-            ModelPricing {
-                text: text(usd(25, 1), usd(10, 0), usd(125, 2)),
-                context_window: Some(128_000),
-                ..NO_PRICES
-            },
-        ),
+            wire!(ModelPricing { text: text(usd(25, 1), usd(10, 0), usd(125, 2))?, context_window: Some(128_000) })?,
+        )?,
         model(
             "gpt-4o-mini",
             "openai",
             "GPT-4o mini",
             ModelType::Multimodal,
             "efficient",
-            ModelPricing { text: text(usd(15, 2), usd(6, 1), usd(75, 3)), context_window: Some(128_000), ..NO_PRICES },
-        ),
+            wire!(ModelPricing { text: text(usd(15, 2), usd(6, 1), usd(75, 3))?, context_window: Some(128_000) })?,
+        )?,
         model(
             "claude-3-5-sonnet",
             "anthropic",
             "Claude 3.5 Sonnet",
             ModelType::Text,
             "flagship",
-            ModelPricing { text: text(usd(3, 0), usd(15, 0), usd(3, 1)), context_window: Some(200_000), ..NO_PRICES },
-        ),
+            wire!(ModelPricing { text: text(usd(3, 0), usd(15, 0), usd(3, 1))?, context_window: Some(200_000) })?,
+        )?,
         model(
             "claude-3-5-haiku",
             "anthropic",
             "Claude 3.5 Haiku",
             ModelType::Text,
             "efficient",
-            ModelPricing { text: text(usd(8, 1), usd(4, 0), usd(8, 2)), context_window: Some(200_000), ..NO_PRICES },
-        ),
+            wire!(ModelPricing { text: text(usd(8, 1), usd(4, 0), usd(8, 2))?, context_window: Some(200_000) })?,
+        )?,
         model(
             "text-embedding-3-small",
             "openai",
             "Text Embedding 3 Small",
             ModelType::Embedding,
             "efficient",
-            ModelPricing { embedding: text(usd(2, 2), usd(0, 0), usd(0, 0)), context_window: Some(8_191), ..NO_PRICES },
-        ),
+            wire!(ModelPricing { embedding: text(usd(2, 2), usd(0, 0), usd(0, 0))?, context_window: Some(8_191) })?,
+        )?,
         model(
             "whisper-1",
             "openai",
             "Whisper",
             ModelType::Audio,
             "standard",
-            ModelPricing { audio_stt: per_second(usd(1, 4)), ..NO_PRICES },
-        ),
+            wire!(ModelPricing { audio_stt: per_second(usd(1, 4))? })?,
+        )?,
         model(
             "tts-1",
             "openai",
             "TTS",
             ModelType::Audio,
             "standard",
-            ModelPricing { audio_tts: per_second(usd(25, 5)), ..NO_PRICES },
-        ),
-    ]
+            wire!(ModelPricing { audio_tts: per_second(usd(25, 5))? })?,
+        )?,
+    ])
 }
 
 /// Looks a model up by id: 404 `model_not_found` when unknown.
 pub fn find(model_id: &str) -> Result<Model, ApiError> {
-    catalogue()
+    catalogue()?
         .into_iter()
         .find(|m| m.model_id == model_id)
         .ok_or_else(|| ApiError::not_found("model_not_found", format!("no model `{model_id}`")))
@@ -170,7 +173,7 @@ fn price(value: Option<Usd>) -> Decimal {
 /// 400 `invalid_request` when the model has no price for the usage type, cached tokens exceed
 /// input tokens, or an audio type comes without `audioDurationSeconds`.
 pub fn cost(model: &Model, usage: &Usage) -> Result<Cost, ApiError> {
-    let pricing = model.pricing.clone().unwrap_or(NO_PRICES);
+    let pricing = model.pricing.clone().unwrap_or_default();
     let usage_type = usage.usage_type.clone().unwrap_or_else(|| natural_type(&pricing));
     let no_price = || ApiError::invalid(format!("model `{}` has no {usage_type} pricing", model.model_id));
     let tokens = |prices: Option<TokenPricing>| -> Result<Cost, ApiError> {
@@ -188,12 +191,11 @@ pub fn cost(model: &Model, usage: &Usage) -> Result<Cost, ApiError> {
         Ok(Cost {
             usage_type: usage_type.clone(),
             usd,
-            pricing: FlatPricing {
+            pricing: wire!(FlatPricing {
                 input_per_million: prices.input_per_million,
                 output_per_million: prices.output_per_million,
                 cached_input_per_million: prices.cached_input_per_million,
-                per_second: None,
-            },
+            })?,
         })
     };
     let audio = |prices: Option<AudioPricing>| -> Result<Cost, ApiError> {
@@ -201,11 +203,7 @@ pub fn cost(model: &Model, usage: &Usage) -> Result<Cost, ApiError> {
         let seconds =
             usage.audio_seconds.ok_or_else(|| ApiError::invalid("audioDurationSeconds is required for audio usage"))?;
         let usd = money::mul(seconds, price(prices.per_second)).ok_or_else(too_large)?;
-        Ok(Cost {
-            usage_type: usage_type.clone(),
-            usd,
-            pricing: FlatPricing { per_second: prices.per_second, ..FlatPricing::default() },
-        })
+        Ok(Cost { usage_type: usage_type.clone(), usd, pricing: wire!(FlatPricing { per_second: prices.per_second })? })
     };
     match &usage_type {
         UsageType::Text => tokens(pricing.text),
@@ -269,7 +267,7 @@ mod tests {
 
     #[test]
     fn the_largest_inputs_still_cost_exactly() {
-        for model in catalogue() {
+        for model in catalogue().unwrap() {
             let usage = Usage {
                 input_tokens: i64::MAX as u64,
                 output_tokens: i64::MAX as u64,

@@ -12,6 +12,7 @@ use super::accounts::Metadata;
 use super::{AccountRef, Project, known, new_id, non_empty};
 use crate::error::ApiError;
 use crate::money::{self, credits_out, usd_out};
+use crate::spec::wire;
 
 /// A stored plan.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -72,8 +73,8 @@ fn billing_period(interval: PlanInterval) -> &'static str {
 }
 
 impl PlanRow {
-    fn to_wire(&self) -> types::Plan {
-        types::Plan {
+    fn to_wire(&self) -> Result<types::Plan, ApiError> {
+        wire!(types::Plan {
             id: self.id.clone(),
             name: Some(self.name.clone()),
             description: self.description.clone(),
@@ -84,7 +85,7 @@ impl PlanRow {
             occurrences: self.occurrences.map(|n| i64::try_from(n.get()).unwrap_or(i64::MAX)),
             accumulate: Some(self.accumulate),
             is_active: Some(self.is_active),
-        }
+        })
     }
 }
 
@@ -112,21 +113,26 @@ impl Project {
     }
 
     /// The plan of an assignment, abridged.
-    fn account_plan_to_wire(&self, row: &AccountPlanRow) -> types::AccountPlan {
+    fn account_plan_to_wire(&self, row: &AccountPlanRow) -> Result<types::AccountPlan, ApiError> {
         let plan = self.plan(&row.plan_id).ok();
-        types::AccountPlan {
+        let plan = plan
+            .map(|p| {
+                wire!(types::PlanSummary {
+                    id: p.id.clone(),
+                    name: Some(p.name.clone()),
+                    credits: Some(credits_out(p.credits)),
+                })
+            })
+            .transpose()?;
+        wire!(types::AccountPlan {
             id: row.id.clone(),
             account_id: Some(row.account_id.clone()),
             plan_id: row.plan_id.clone(),
             active: row.active,
             started_at: Some(row.started_at),
             expires_at: row.expires_at,
-            plan: plan.map(|p| types::PlanSummary {
-                id: p.id.clone(),
-                name: Some(p.name.clone()),
-                credits: Some(credits_out(p.credits)),
-            }),
-        }
+            plan,
+        })
     }
 
     /// Creates a plan.
@@ -147,13 +153,13 @@ impl Project {
             accumulate: request.accumulate.unwrap_or(false),
             is_active: request.mark_as_active.unwrap_or(true),
         };
-        let plan = row.to_wire();
+        let plan = row.to_wire()?;
         self.plans.push(row);
         Ok(plan)
     }
 
     /// Every plan, archived ones included.
-    pub fn list_plans(&self) -> Vec<types::Plan> {
+    pub fn list_plans(&self) -> Result<Vec<types::Plan>, ApiError> {
         self.plans.iter().map(PlanRow::to_wire).collect()
     }
 
@@ -166,7 +172,7 @@ impl Project {
             .find(|p| p.id == plan_id)
             .ok_or_else(|| ApiError::not_found("plan_not_found", format!("no plan `{plan_id}`")))?;
         plan.is_active = false;
-        Ok(plan.to_wire())
+        plan.to_wire()
     }
 
     /// Assigns a plan, deactivating the account's previous active assignment.
@@ -214,8 +220,8 @@ impl Project {
             self.schedule(index);
             Decimal::ZERO
         };
-        let account_plan = self.account_plan_to_wire(&self.account_plans[index]);
-        Ok(types::AssignPlanResponse {
+        let account_plan = self.account_plan_to_wire(&self.account_plans[index])?;
+        wire!(types::AssignPlanResponse {
             success: Some(true),
             account_plan: Some(account_plan),
             credits_granted: Some(credits_out(granted)),
@@ -319,12 +325,11 @@ impl Project {
     /// An account's assignments, newest first.
     pub fn account_plans(&self, account: AccountRef<'_>) -> Result<Vec<types::AccountPlan>, ApiError> {
         let account_id = self.account_id(account)?;
-        Ok(self
-            .account_plans
+        self.account_plans
             .iter()
             .rev()
             .filter(|p| p.account_id == account_id)
             .map(|p| self.account_plan_to_wire(p))
-            .collect())
+            .collect()
     }
 }

@@ -11,6 +11,7 @@ use super::accounts::Metadata;
 use super::{AccountRef, Project, new_id, non_empty};
 use crate::error::ApiError;
 use crate::money::{self, Exact, credits_out};
+use crate::spec::wire;
 
 /// The longest `expiresInSeconds` a request may ask for.
 const MAX_EXPIRES_IN_SECONDS: u64 = 86_400;
@@ -34,8 +35,8 @@ pub(super) struct ReservationRow {
 }
 
 impl ReservationRow {
-    pub(super) fn to_wire(&self) -> types::Reservation {
-        types::Reservation {
+    pub(super) fn to_wire(&self) -> Result<types::Reservation, ApiError> {
+        wire!(types::Reservation {
             id: self.id.clone(),
             account_id: Some(self.account_id.clone()),
             amount: credits_out(self.amount),
@@ -44,7 +45,7 @@ impl ReservationRow {
             metadata: self.metadata.clone(),
             created_at: Some(self.created_at),
             expires_at: Some(self.expires_at),
-        }
+        })
     }
 }
 
@@ -134,7 +135,7 @@ impl Project {
             created_at: now,
             expires_at,
         };
-        let reservation = row.to_wire();
+        let reservation = row.to_wire()?;
         let index = self.reservations.len();
         self.indexes.reservation_by_id.insert(row.id.clone(), index);
         self.indexes.pending.insert(index);
@@ -149,14 +150,13 @@ impl Project {
         active_only: bool,
     ) -> Result<Vec<types::Reservation>, ApiError> {
         let account_id = self.account_id(account)?;
-        Ok(self
-            .reservations
+        self.reservations
             .iter()
             .rev()
             .filter(|r| r.account_id == account_id)
             .filter(|r| !active_only || r.status == ReservationStatus::Pending)
             .map(ReservationRow::to_wire)
-            .collect())
+            .collect()
     }
 
     fn pending_reservation(&self, reservation_id: &str) -> Result<usize, ApiError> {
@@ -223,7 +223,7 @@ impl Project {
             }
         };
         self.reservations[index].transaction_id = Some(transaction_id.clone());
-        Ok(types::ConfirmReservationResponse {
+        wire!(types::ConfirmReservationResponse {
             success: Some(true),
             reservation_id: reservation.id,
             transaction_id,
@@ -250,7 +250,7 @@ impl Project {
         })?;
         self.set_status(index, ReservationStatus::Cancelled);
         let reservation = &self.reservations[index];
-        Ok(types::CancelReservationResponse {
+        wire!(types::CancelReservationResponse {
             success: Some(true),
             reservation_id: Some(reservation.id.clone()),
             account_id: Some(reservation.account_id.clone()),

@@ -11,6 +11,7 @@ use super::models;
 use super::{AccountRef, Project, known, new_id, non_empty, within};
 use crate::error::ApiError;
 use crate::money::{self, seconds_out, usd_out};
+use crate::spec::wire;
 
 /// A stored usage record.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -34,8 +35,8 @@ pub(super) struct UsageRow {
 }
 
 impl UsageRow {
-    pub(super) fn to_wire(&self) -> types::UsageRecord {
-        types::UsageRecord {
+    pub(super) fn to_wire(&self) -> Result<types::UsageRecord, ApiError> {
+        wire!(types::UsageRecord {
             id: self.id.clone(),
             context: Some(self.context.clone()),
             account_id: self.account_id.clone(),
@@ -49,7 +50,7 @@ impl UsageRow {
             description: self.description.clone(),
             estimated_cost_usd: Some(usd_out(self.cost)),
             created_at: Some(self.created_at),
-        }
+        })
     }
 }
 
@@ -129,7 +130,7 @@ impl Project {
             cost: cost.usd,
             created_at: now,
         };
-        let record = row.to_wire();
+        let record = row.to_wire()?;
         self.usage.push(row);
         Ok(record)
     }
@@ -152,7 +153,7 @@ impl Project {
 
     /// Usage records matching the filters, newest first.
     pub fn list_usage(&self, query: &UsageQuery<'_>) -> Result<Vec<types::UsageRecord>, ApiError> {
-        Ok(self.matching_usage(query)?.into_iter().map(UsageRow::to_wire).collect())
+        self.matching_usage(query)?.into_iter().map(UsageRow::to_wire).collect()
     }
 
     /// Totals of the usage records matching the filters, summed exactly. A total beyond what
@@ -180,18 +181,19 @@ impl Project {
         }
         let by_context: HashMap<String, credits_sdk::Usd> =
             [("customer".to_string(), usd_out(customer)), ("system".to_string(), usd_out(system))].into();
-        Ok(types::UsageSummary {
+        let by_model = by_model
+            .into_iter()
+            .map(|(id, (cost, count))| {
+                Ok((id, wire!(types::ModelUsage { cost_usd: Some(usd_out(cost)), count: Some(count) })?))
+            })
+            .collect::<Result<HashMap<_, _>, ApiError>>()?;
+        wire!(types::UsageSummary {
             total_cost_usd: Some(usd_out(total)),
             total_input_tokens: Some(input_tokens),
             total_output_tokens: Some(output_tokens),
             total_records: Some(records.len() as i64),
             by_context,
-            by_model: by_model
-                .into_iter()
-                .map(|(id, (cost, count))| {
-                    (id, types::ModelUsage { cost_usd: Some(usd_out(cost)), count: Some(count) })
-                })
-                .collect(),
+            by_model,
         })
     }
 }

@@ -1,0 +1,175 @@
+//! What `build.rs` changes in progenitor's output before writing it, for the published API:
+//!
+//! - **`#[non_exhaustive]` on response types.** A struct or enum of `types` that no request
+//!   uses (no body or parameter of an operation builder reaches it, through any field) gets
+//!   `#[non_exhaustive]`, so that a field or variant the API adds to a response later is a
+//!   minor release, not a breaking one. Types that requests use stay exhaustive: callers build
+//!   them with struct literals or the `types::builder` builders. Which types are which is read
+//!   from the generated code itself: the fields of the operation builders in `builder`,
+//!   closed over the fields of the types they name.
+//! - **User-facing wording for the spec's maintainer notes.** `openapi.yaml` marks what the
+//!   public API reference does not show with the word `INFERRED`; in the generated docs it
+//!   reads *assumed*, with a note saying what that means. The `Client` struct's doc, which
+//!   progenitor fills with the spec's `info.description` (written for maintainers), is
+//!   replaced by a short one for users.
+//!
+//! The spec itself is not changed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use quote::ToTokens;
+use syn::visit_mut::VisitMut;
+
+/// The note appended to every doc string that contained `INFERRED`.
+pub const ASSUMED_NOTE: &str =
+    "*Assumed*: not shown in the public API reference; this is the SDK's assumption about the API.";
+
+/// Applies both changes to the generated file.
+pub fn apply(file: &mut syn::File) {
+    let readonly = non_request_types(file);
+    mark_non_exhaustive(file, &readonly);
+    DocRewriter.visit_file_mut(file);
+    replace_client_doc(file);
+}
+
+/// A token stream flattened to its identifiers and punctuation, groups opened.
+fn flatten(tokens: proc_macro2::TokenStream, out: &mut Vec<proc_macro2::TokenTree>) {
+    for token in tokens {
+        match token {
+            proc_macro2::TokenTree::Group(group) => flatten(group.stream(), out),
+            other => out.push(other),
+        }
+    }
+}
+
+/// Every identifier in `node`.
+fn names(node: &impl ToTokens) -> BTreeSet<String> {
+    let mut flat = Vec::new();
+    flatten(node.to_token_stream(), &mut flat);
+    flat.iter()
+        .filter_map(|token| match token {
+            proc_macro2::TokenTree::Ident(ident) => Some(ident.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn module<'a>(items: &'a [syn::Item], name: &str) -> Option<&'a [syn::Item]> {
+    items.iter().find_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == name => m.content.as_ref().map(|(_, items)| items.as_slice()),
+        _ => None,
+    })
+}
+
+/// The names of the `types` items no request reaches.
+fn non_request_types(file: &syn::File) -> BTreeSet<String> {
+    let Some(types) = module(&file.items, "types") else { return BTreeSet::new() };
+    // Each type of `types` and the names its fields mention.
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for item in types {
+        match item {
+            syn::Item::Struct(s) => graph.insert(s.ident.to_string(), names(&s.fields)),
+            syn::Item::Enum(e) => graph.insert(e.ident.to_string(), names(&e.variants)),
+            _ => continue,
+        };
+    }
+
+    let mut requests = BTreeSet::new();
+    for item in module(&file.items, "builder").unwrap_or_default() {
+        if let syn::Item::Struct(s) = item {
+            requests.extend(names(&s.fields));
+        }
+    }
+
+    // Types no request uses, including those nothing uses (the spec's error schemas, which
+    // the hand-written `ErrorBody` replaces): callers only ever read them.
+    let from_requests = closure(&graph, requests);
+    graph.keys().filter(|name| !from_requests.contains(*name)).cloned().collect()
+}
+
+fn closure(graph: &BTreeMap<String, BTreeSet<String>>, roots: BTreeSet<String>) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo: Vec<String> = roots.into_iter().filter(|name| graph.contains_key(name)).collect();
+    while let Some(name) = todo.pop() {
+        if seen.insert(name.clone()) {
+            todo.extend(graph[&name].iter().filter(|n| graph.contains_key(*n) && !seen.contains(*n)).cloned());
+        }
+    }
+    seen
+}
+
+fn mark_non_exhaustive(file: &mut syn::File, names: &BTreeSet<String>) {
+    let attr: syn::Attribute = syn::parse_quote!(#[non_exhaustive]);
+    for item in &mut file.items {
+        let syn::Item::Mod(m) = item else { continue };
+        if m.ident != "types" {
+            continue;
+        }
+        for item in m.content.iter_mut().flat_map(|(_, items)| items.iter_mut()) {
+            match item {
+                syn::Item::Struct(s) if names.contains(&s.ident.to_string()) => s.attrs.push(attr.clone()),
+                syn::Item::Enum(e) if names.contains(&e.ident.to_string()) => e.attrs.push(attr.clone()),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Rewrites `INFERRED` in every `#[doc = ".."]`.
+struct DocRewriter;
+
+impl VisitMut for DocRewriter {
+    fn visit_attribute_mut(&mut self, attr: &mut syn::Attribute) {
+        if !attr.path().is_ident("doc") {
+            return;
+        }
+        let syn::Meta::NameValue(nv) = &mut attr.meta else { return };
+        let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(text), .. }) = &mut nv.value else { return };
+        let value = text.value();
+        if value.contains("INFERRED") {
+            *text = syn::LitStr::new(&user_wording(&value), text.span());
+        }
+    }
+}
+
+/// `INFERRED` becomes *assumed* (capitalised where a sentence starts), and the doc ends with
+/// [`ASSUMED_NOTE`].
+pub fn user_wording(doc: &str) -> String {
+    let mut out = String::with_capacity(doc.len() + ASSUMED_NOTE.len() + 4);
+    let mut rest = doc;
+    while let Some(at) = rest.find("INFERRED") {
+        let before = &rest[..at];
+        out.push_str(before);
+        let previous = out.trim_end().chars().last();
+        let starts_sentence = matches!(previous, None | Some('.' | ':' | ';' | '!' | '?'));
+        out.push_str(if starts_sentence { "*Assumed*" } else { "*assumed*" });
+        rest = &rest[at + "INFERRED".len()..];
+    }
+    out.push_str(rest);
+    let trimmed = out.trim_end().len();
+    out.truncate(trimmed);
+    out.push_str("\n\n");
+    out.push_str(ASSUMED_NOTE);
+    out.push('\n');
+    out
+}
+
+/// Replaces the doc of the generated `Client` (the spec's `info.description`, written for
+/// the spec's maintainers) with one for users.
+fn replace_client_doc(file: &mut syn::File) {
+    let doc = "The generated client of the Credits API: one method per operation of `openapi.yaml`, \
+         each returning a builder; set its parameters and call `send()`.\n\n\
+         Every request goes through the [`Pipeline`] the client holds \
+         (API key, user agent, timeouts, retries, size limit). The crate's documentation has \
+         an example; `CreditsClient` is the hand-written facade over this client.\n\n\
+         Where a description says *assumed*, it describes what the public API reference does \
+         not show: the SDK's assumption about the API, which the spec and the SDK follow.";
+    for item in &mut file.items {
+        if let syn::Item::Struct(s) = item
+            && s.ident == "Client"
+        {
+            s.attrs.retain(|attr| !attr.path().is_ident("doc"));
+            s.attrs.insert(0, syn::parse_quote!(#[doc = #doc]));
+        }
+    }
+}
