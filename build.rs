@@ -1,23 +1,18 @@
 //! Generates the Credits API client from `openapi.yaml` with progenitor.
 //!
 //! Writes two files to `OUT_DIR`:
-//! - `codegen.rs`: the progenitor client (builders, types), included by `src/api.rs`;
+//! - `codegen.rs`: the progenitor client (builders), included by `src/api.rs`. Its `types`
+//!   module is replaced with a re-export of `credits_types::types`: the same types, generated
+//!   from the same spec by the `credits-types` crate, which the sandbox shares;
 //! - `operations.rs`: one [`OperationSpec`]-shaped entry per operation, read from the spec's
 //!   vendor extensions (`x-credits-retry-safe`, `x-credits-facade`), so retry behaviour and the
 //!   facade-coverage test follow the spec.
 //!
 //! A spec problem stops the build with a message that names the operation and the rule it
-//! breaks, instead of a panic backtrace from inside progenitor.
+//! breaks, instead of a panic backtrace from inside progenitor (`codegen/generate.rs`).
 
-use std::collections::BTreeSet;
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-
-use openapiv3::{OpenAPI, ReferenceOr, StatusCode};
-use progenitor::Generator;
-
-const SPEC: &str = "openapi.yaml";
 
 #[path = "codegen/settings.rs"]
 mod codegen_settings;
@@ -25,294 +20,25 @@ mod codegen_settings;
 #[path = "codegen/postprocess.rs"]
 mod postprocess;
 
+#[path = "codegen/generate.rs"]
+mod generate;
+
 fn main() -> ExitCode {
-    println!("cargo:rerun-if-changed={SPEC}");
-    println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed=codegen/settings.rs");
-    println!("cargo:rerun-if-changed=codegen/postprocess.rs");
-    match generate() {
+    generate::rerun_if_changed();
+    match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(problems) => {
-            eprintln!("\nerror: {SPEC} cannot be turned into a client:");
-            for problem in problems {
-                eprintln!("  - {problem}");
-            }
-            eprintln!("\nFix {SPEC} and run `cargo build` again.\n");
+            generate::report(&problems);
             ExitCode::FAILURE
         }
     }
 }
 
-fn generate() -> Result<(), Vec<String>> {
-    let text = std::fs::read_to_string(SPEC).map_err(|e| vec![format!("cannot read {SPEC}: {e}")])?;
-    let spec: OpenAPI =
-        serde_yaml_ng::from_str(&text).map_err(|e| vec![format!("{SPEC} is not a valid OpenAPI 3.0 document: {e}")])?;
-
-    // The same document as plain JSON, for the checks progenitor would otherwise answer with a
-    // panic (a `$ref` to nothing, an undeclared path parameter).
-    let doc: serde_json::Value =
-        serde_yaml_ng::from_str(&text).map_err(|e| vec![format!("{SPEC} is not valid YAML: {e}")])?;
-    let mut problems = check_document(&doc);
-    let operations = match check_operations(&spec) {
-        Ok(table) if problems.is_empty() => table,
-        Ok(_) => return Err(problems),
-        Err(more) => {
-            problems.extend(more);
-            return Err(problems);
-        }
-    };
-
-    let settings = codegen_settings::settings("crate").map_err(|e| vec![e])?;
-
-    // progenitor reports some spec problems by panicking; turn those into build errors too.
-    let tokens = codegen_settings::catch_progenitor(move || {
-        let mut generator = Generator::new(&settings);
-        generator.generate_tokens(&spec).map_err(|e| e.to_string())
-    })
-    .map_err(|message| {
-        vec![format!("{message} (the rules it enforces are listed in the README, section \"When the API changes\")")]
-    })?;
-
-    let mut ast: syn::File = syn::parse2(tokens).map_err(|e| vec![format!("progenitor produced invalid Rust: {e}")])?;
-    syn::visit_mut::VisitMut::visit_file_mut(&mut DropApiVersion, &mut ast);
-    // `#[non_exhaustive]` on response-only types, user-facing wording in the docs.
-    postprocess::apply(&mut ast);
-    let code = prettyplease::unparse(&ast);
-
+fn run() -> Result<(), Vec<String>> {
+    let mut generated = generate::generate("crate")?;
+    postprocess::import_types(&mut generated.file, "::credits_types::types").map_err(|e| vec![e])?;
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").ok_or_else(|| vec!["OUT_DIR is not set".to_owned()])?);
-    write(&out_dir.join("codegen.rs"), &code)?;
-    write(&out_dir.join("operations.rs"), &operations)?;
-    Ok(())
-}
-
-/// Removes the `api-version` header progenitor adds to every request (the Credits API has no
-/// such header), so that no request builds it only for the pipeline to strip it again.
-struct DropApiVersion;
-
-impl syn::visit_mut::VisitMut for DropApiVersion {
-    fn visit_block_mut(&mut self, block: &mut syn::Block) {
-        let before = block.stmts.len();
-        block.stmts.retain(|stmt| !quote::quote!(#stmt).to_string().contains("\"api-version\""));
-        if block.stmts.len() < before {
-            // The header map was sized for it: `HeaderMap::with_capacity(n)` becomes `n - 1`, and
-            // an empty map allocates nothing.
-            for stmt in &mut block.stmts {
-                if let syn::Stmt::Local(local) = stmt
-                    && let Some(init) = &mut local.init
-                    && let syn::Expr::Call(call) = &mut *init.expr
-                    && quote::quote!(#call).to_string().contains("HeaderMap :: with_capacity")
-                    && let Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(n), .. })) = call.args.first_mut()
-                    && let Ok(count) = n.base10_parse::<usize>()
-                {
-                    *n = syn::LitInt::new(&format!("{}usize", count.saturating_sub(1)), n.span());
-                }
-            }
-        }
-        syn::visit_mut::visit_block_mut(self, block);
-    }
-}
-
-fn write(path: &Path, contents: &str) -> Result<(), Vec<String>> {
-    std::fs::write(path, contents).map_err(|e| vec![format!("cannot write {}: {e}", path.display())])
-}
-
-/// Checks the rules progenitor and this SDK rely on, naming each offending operation, and
-/// renders the operation table.
-fn check_operations(spec: &OpenAPI) -> Result<String, Vec<String>> {
-    let mut problems = Vec::new();
-    let mut seen_ids = BTreeSet::new();
-    let mut table = String::from("&[\n");
-
-    for (path, item) in &spec.paths.paths {
-        let ReferenceOr::Item(item) = item else {
-            problems.push(format!("{path}: path items must be inline, not $ref"));
-            continue;
-        };
-        for (method, op) in item.iter() {
-            let method = method.to_uppercase();
-            let Some(id) = op.operation_id.as_deref() else {
-                problems.push(format!("{method} {path}: no operationId"));
-                continue;
-            };
-            let at = format!("{id} ({method} {path})");
-            if !seen_ids.insert(id.to_owned()) {
-                problems.push(format!("{at}: operationId used twice"));
-            }
-            if id.chars().any(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')) {
-                problems.push(format!("{at}: operationId must be snake_case"));
-            }
-            if op.tags.is_empty() {
-                problems.push(format!("{at}: no tag"));
-            }
-            if op.description.as_deref().is_none_or(str::is_empty) {
-                problems.push(format!("{at}: no description"));
-            }
-            if op.responses.default.is_some() {
-                problems.push(format!("{at}: a `default` response is not supported; use \"4XX\"/\"5XX\""));
-            }
-            let success: BTreeSet<String> = op
-                .responses
-                .responses
-                .iter()
-                .filter(|(code, _)| is_success(code))
-                .map(|(_, response)| response_key(response))
-                .collect();
-            if success.len() != 1 {
-                problems.push(format!("{at}: needs exactly one success response schema, found {}", success.len()));
-            }
-            let retry_safe = match op.extensions.get("x-credits-retry-safe") {
-                Some(serde_json::Value::Bool(flag)) => *flag,
-                _ => {
-                    problems.push(format!("{at}: `x-credits-retry-safe` must be true or false"));
-                    false
-                }
-            };
-            let facade: Vec<String> = match op.extensions.get("x-credits-facade") {
-                None => vec![id.to_owned()],
-                Some(serde_json::Value::Array(names)) => {
-                    names.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect()
-                }
-                Some(_) => {
-                    problems.push(format!("{at}: `x-credits-facade` must be a list of method names"));
-                    Vec::new()
-                }
-            };
-            let _ = writeln!(
-                table,
-                "    OperationSpec {{ operation_id: {id:?}, method: {method:?}, path: {path:?}, retry_safe: {retry_safe}, facade_methods: &{facade:?} }},"
-            );
-        }
-    }
-    table.push(']');
-    if problems.is_empty() { Ok(table) } else { Err(problems) }
-}
-
-/// Checks what progenitor does not report by name: every `$ref` an operation reaches (through
-/// its parameters, body, responses and the schemas they use) points to something, every
-/// `{name}` in a path is a declared, required path parameter (and every declared path parameter
-/// is in the path), and the schemas marked `x-credits-open-enum` are those the generator replaces
-/// with open enums (`codegen/settings.rs`).
-fn check_document(doc: &serde_json::Value) -> Vec<String> {
-    use serde_json::Value;
-    let mut problems = Vec::new();
-    let resolve = |reference: &str| reference.strip_prefix('#').and_then(|pointer| doc.pointer(pointer));
-    let methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
-    for (path, item) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
-        for (method, op) in item.as_object().into_iter().flatten() {
-            if !methods.contains(&method.as_str()) {
-                continue;
-            }
-            let id = op.get("operationId").and_then(Value::as_str).unwrap_or("(no operationId)");
-            let at = format!("{id} ({} {path})", method.to_uppercase());
-
-            // Every reference reachable from the operation, followed through the components.
-            let mut pending: Vec<(String, String)> = Vec::new();
-            collect_refs(op, "the operation", &mut pending);
-            let mut seen = BTreeSet::new();
-            while let Some((reference, from)) = pending.pop() {
-                if !seen.insert(reference.clone()) {
-                    continue;
-                }
-                match resolve(&reference) {
-                    Some(target) => collect_refs(target, &reference, &mut pending),
-                    None => problems.push(format!(
-                        "{at}: `$ref: {reference}` (in {from}) points to nothing; define it under `components` or fix the name"
-                    )),
-                }
-            }
-
-            // Path parameters: declared exactly as the path template names them, and required.
-            let template: BTreeSet<String> =
-                path.split('{').skip(1).filter_map(|rest| rest.split('}').next()).map(str::to_owned).collect();
-            let declared: Vec<&Value> = item
-                .get("parameters")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .chain(op.get("parameters").and_then(Value::as_array).into_iter().flatten())
-                .map(|p| p.get("$ref").and_then(Value::as_str).and_then(resolve).unwrap_or(p))
-                .filter(|p| p.get("in").and_then(Value::as_str) == Some("path"))
-                .collect();
-            let mut names = BTreeSet::new();
-            for parameter in declared {
-                let name = parameter.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
-                if !template.contains(&name) {
-                    problems
-                        .push(format!("{at}: path parameter `{name}` is declared but the path has no `{{{name}}}`"));
-                }
-                if parameter.get("required") != Some(&Value::Bool(true)) {
-                    problems.push(format!("{at}: path parameter `{name}` must be `required: true`"));
-                }
-                names.insert(name);
-            }
-            for name in template.difference(&names) {
-                problems.push(format!(
-                    "{at}: `{{{name}}}` in the path is not declared as a parameter (`in: path`, `required: true`)"
-                ));
-            }
-        }
-    }
-
-    let marked: BTreeSet<&str> = doc
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .filter(|(_, schema)| schema.get("x-credits-open-enum") == Some(&Value::Bool(true)))
-        .map(|(name, _)| name.as_str())
-        .collect();
-    let replaced: BTreeSet<&str> = codegen_settings::OPEN_ENUMS.iter().copied().collect();
-    for name in marked.difference(&replaced) {
-        problems.push(format!(
-            "schema {name}: marked `x-credits-open-enum: true` but not listed in OPEN_ENUMS (codegen/settings.rs) with a hand-written open enum"
-        ));
-    }
-    for name in replaced.difference(&marked) {
-        problems.push(format!(
-            "schema {name}: listed in OPEN_ENUMS (codegen/settings.rs) but not marked `x-credits-open-enum: true` in {SPEC}"
-        ));
-    }
-    problems
-}
-
-/// Collects every `$ref` inside `value`, remembering where it was found.
-fn collect_refs(value: &serde_json::Value, from: &str, out: &mut Vec<(String, String)>) {
-    match value {
-        serde_json::Value::Object(map) => {
-            for (key, inner) in map {
-                match (key.as_str(), inner) {
-                    ("$ref", serde_json::Value::String(reference)) => out.push((reference.clone(), from.to_owned())),
-                    // Examples are data, not schemas.
-                    ("example" | "examples", _) => {}
-                    _ => collect_refs(inner, from, out),
-                }
-            }
-        }
-        serde_json::Value::Array(items) => items.iter().for_each(|inner| collect_refs(inner, from, out)),
-        _ => {}
-    }
-}
-
-fn is_success(code: &StatusCode) -> bool {
-    match code {
-        StatusCode::Code(n) => (200..300).contains(n),
-        StatusCode::Range(n) => *n == 2,
-    }
-}
-
-/// Identifies a response by what it decodes to, so that `200` and `201` sharing one schema
-/// count once.
-fn response_key(response: &ReferenceOr<openapiv3::Response>) -> String {
-    match response {
-        ReferenceOr::Reference { reference } => reference.clone(),
-        ReferenceOr::Item(item) => item
-            .content
-            .get("application/json")
-            .and_then(|media| media.schema.as_ref())
-            .map(|schema| match schema {
-                ReferenceOr::Reference { reference } => reference.clone(),
-                ReferenceOr::Item(inline) => format!("{inline:?}"),
-            })
-            .unwrap_or_else(|| "no content".to_owned()),
-    }
+    generate::write(&out_dir.join("codegen.rs"), &generated.file)?;
+    std::fs::write(out_dir.join("operations.rs"), &generated.operations)
+        .map_err(|e| vec![format!("cannot write operations.rs: {e}")])
 }

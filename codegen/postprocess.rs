@@ -13,7 +13,11 @@
 //!   progenitor fills with the spec's `info.description` (written for maintainers), is
 //!   replaced by a short one for users.
 //!
-//! The spec itself is not changed.
+//! - **No `api-version` header.** progenitor adds one to every request; the Credits API has no
+//!   such header, so its statements are removed (see [`DropApiVersion`]).
+//!
+//! And, once that is done, the split between the two crates: [`keep_types`] for
+//! `credits-types`, [`import_types`] for the SDK. The spec itself is not changed.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,12 +28,48 @@ use syn::visit_mut::VisitMut;
 pub const ASSUMED_NOTE: &str =
     "*Assumed*: not shown in the public API reference; this is the SDK's assumption about the API.";
 
-/// Applies both changes to the generated file.
+/// Applies the changes above to the generated file.
 pub fn apply(file: &mut syn::File) {
     let readonly = non_request_types(file);
     mark_non_exhaustive(file, &readonly);
     DocRewriter.visit_file_mut(file);
     replace_client_doc(file);
+    DropApiVersion.visit_file_mut(file);
+}
+
+/// For `credits-types`: keeps only the `types` module (with its `builder` and `error`
+/// submodules), the part the sandbox shares with the SDK.
+#[allow(dead_code)] // each build script uses one of `keep_types` and `import_types`
+pub fn keep_types(file: &mut syn::File) {
+    file.items.retain(|item| matches!(item, syn::Item::Mod(m) if m.ident == "types"));
+    for item in &mut file.items {
+        if let syn::Item::Mod(m) = item {
+            // The docs are the spec's prose, written as Markdown for OpenAPI tools, not rustdoc.
+            m.attrs.push(syn::parse_quote!(#[allow(
+                missing_docs,
+                clippy::all,
+                clippy::pedantic,
+                rustdoc::bare_urls,
+                rustdoc::broken_intra_doc_links,
+                rustdoc::invalid_html_tags
+            )]));
+        }
+    }
+}
+
+/// For the SDK: replaces the generated `types` module with a re-export of `path` (the same
+/// module, generated from the same spec by `credits-types`), so the client's `types::X`
+/// paths name the shared types.
+#[allow(dead_code)] // each build script uses one of `keep_types` and `import_types`
+pub fn import_types(file: &mut syn::File, path: &str) -> Result<(), String> {
+    let path: syn::Path = syn::parse_str(path).map_err(|e| format!("bad types path {path:?}: {e}"))?;
+    let at = file
+        .items
+        .iter()
+        .position(|item| matches!(item, syn::Item::Mod(m) if m.ident == "types"))
+        .ok_or("progenitor generated no `types` module")?;
+    file.items[at] = syn::parse_quote!(pub use #path;);
+    Ok(())
 }
 
 /// A token stream flattened to its identifiers and punctuation, groups opened.
@@ -171,5 +211,32 @@ fn replace_client_doc(file: &mut syn::File) {
             s.attrs.retain(|attr| !attr.path().is_ident("doc"));
             s.attrs.insert(0, syn::parse_quote!(#[doc = #doc]));
         }
+    }
+}
+
+/// Removes the `api-version` header progenitor adds to every request (the Credits API has no
+/// such header), so that no request builds it only for the pipeline to strip it again.
+pub struct DropApiVersion;
+
+impl VisitMut for DropApiVersion {
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        let before = block.stmts.len();
+        block.stmts.retain(|stmt| !quote::quote!(#stmt).to_string().contains("\"api-version\""));
+        if block.stmts.len() < before {
+            // The header map was sized for it: `HeaderMap::with_capacity(n)` becomes `n - 1`, and
+            // an empty map allocates nothing.
+            for stmt in &mut block.stmts {
+                if let syn::Stmt::Local(local) = stmt
+                    && let Some(init) = &mut local.init
+                    && let syn::Expr::Call(call) = &mut *init.expr
+                    && quote::quote!(#call).to_string().contains("HeaderMap :: with_capacity")
+                    && let Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(n), .. })) = call.args.first_mut()
+                    && let Ok(count) = n.base10_parse::<usize>()
+                {
+                    *n = syn::LitInt::new(&format!("{}usize", count.saturating_sub(1)), n.span());
+                }
+            }
+        }
+        syn::visit_mut::visit_block_mut(self, block);
     }
 }

@@ -8,15 +8,24 @@ trap 'rm -rf "$work"' EXIT
 # Reuses the workspace target dir: dependencies are already built there.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 
+# A member's manifest, outside the workspace: its inherited fields written out, no dev-dependencies.
+detach() {
+  sed -e '/^\[workspace\]/,/^$/d' -e 's/\.workspace = true/ = "2024"/' -e '/^\[dev-dependencies\]/,$d' "$1" \
+    | sed -e 's/^rust-version = "2024"/rust-version = "1.88"/' -e 's/^license = "2024"/license = "MIT OR Apache-2.0"/' \
+          -e 's/^repository = "2024"/repository = "https:\/\/example.invalid"/'
+}
+
 expect_failure() { # name, sed expression applied to the spec, text the error must contain
   local name=$1 edit=$2 expected=$3
   rm -rf "$work/crate" && mkdir -p "$work/crate"
   cp -r "$root/build.rs" "$root/codegen" "$root/src" "$root/README.md" "$work/crate/"
-  sed -e '/^\[workspace\]/,/^$/d' -e 's/\.workspace = true/ = "2024"/' -e '/^\[dev-dependencies\]/,$d' "$root/Cargo.toml" \
-    | sed -e 's/^rust-version = "2024"/rust-version = "1.88"/' -e 's/^license = "2024"/license = "MIT OR Apache-2.0"/' \
-          -e 's/^repository = "2024"/repository = "https:\/\/example.invalid"/' > "$work/crate/Cargo.toml"
+  # credits-types (a path dependency) generates from the same spec: its links copied as files.
+  cp -rL "$root/types" "$work/crate/types"
+  detach "$root/Cargo.toml" > "$work/crate/Cargo.toml"
+  detach "$root/types/Cargo.toml" > "$work/crate/types/Cargo.toml"
   cp "$root/Cargo.lock" "$work/crate/"
   sed -e "$edit" "$root/openapi.yaml" > "$work/crate/openapi.yaml"
+  cp "$work/crate/openapi.yaml" "$work/crate/types/openapi.yaml"
   if output=$(cd "$work/crate" && cargo build --offline --quiet 2>&1); then
     echo "FAIL $name: the build succeeded"; return 1
   fi

@@ -2,8 +2,8 @@
 # What an edit of openapi.yaml changes, compared with another git ref:
 #   1. the HTTP contract, with openapi-diff (npm, installed here on first use): breaking and
 #      non-breaking differences, one line each;
-#   2. the Rust API the SDK generates from it: both versions' generated code (OUT_DIR/codegen.rs,
-#      written by each version's own build.rs) reduced to its public items (types, fields,
+#   2. the Rust API the SDK generates from it: both versions' generated code (OUT_DIR/codegen.rs and,
+#      for credits-types, OUT_DIR/types.rs, written by each version's own build scripts) reduced to its public items (types, fields,
 #      variants, methods), then diffed: a removed or changed item breaks callers, an added
 #      field breaks code that builds that struct with a literal, an added item does not.
 #
@@ -38,8 +38,8 @@ if ! git rev-parse --verify -q "$ref^{commit}" >/dev/null; then
   echo "spec-diff: $ref is not a commit of this repository" >&2; exit 2
 fi
 short=$(git rev-parse --short "$ref")
-if git diff --quiet "$ref" -- openapi.yaml build.rs codegen/; then
-  echo "spec-diff: openapi.yaml, build.rs and codegen/ are unchanged since $ref ($short); nothing to report"
+if git diff --quiet "$ref" -- openapi.yaml build.rs codegen/ types/build.rs; then
+  echo "spec-diff: openapi.yaml, build.rs, types/build.rs and codegen/ are unchanged since $ref ($short); nothing to report"
   exit 0
 fi
 
@@ -129,13 +129,12 @@ for line in lines:
 PY
 }
 
-# Generates a tree's client into DIR/codegen.rs with that tree's own build script: cargo builds
-# the script (`cargo check`, dependencies reused), then it is run by hand with OUT_DIR=DIR, so
-# that the two versions never share an OUT_DIR or a cached run.
-generate() { # tree, dir
-  local tree=$1 dir=$2 script
-  mkdir -p "$dir"
-  script=$( (cd "$tree" && CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}" cargo check --quiet -p credits-sdk --message-format=json 2>/dev/null) \
+# Runs a package's own build script with OUT_DIR=DIR: cargo builds the script (`cargo check`,
+# dependencies reused), then it is run by hand, so that the two versions never share an
+# OUT_DIR or a cached run.
+run_build_script() { # tree, package, package directory, dir
+  local tree=$1 package=$2 package_dir=$3 dir=$4 script
+  script=$( (cd "$tree" && CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}" cargo check --quiet -p "$package" --message-format=json 2>/dev/null) \
     | python3 -c '
 import json, sys
 out = ""
@@ -143,20 +142,33 @@ for line in sys.stdin:
     try: m = json.loads(line)
     except ValueError: continue
     t = m.get("target") or {}
-    if m.get("reason") == "compiler-artifact" and "custom-build" in t.get("kind", []) and "credits-sdk" in m.get("package_id", ""):
+    if m.get("reason") == "compiler-artifact" and "custom-build" in t.get("kind", []) and "#" + sys.argv[1] + "@" in m.get("package_id", ""):
         out = (m.get("filenames") or [""])[0]
-print(out)')
-  if [ -z "$script" ] || ! (cd "$tree" && OUT_DIR="$dir" "$script" >/dev/null 2>"$dir/stderr"); then
-    echo "  could not generate the client of $tree:" >&2; cat "$dir/stderr" >&2 2>/dev/null; exit 2
+print(out)' "$package")
+  if [ -z "$script" ] || ! (cd "$package_dir" && OUT_DIR="$dir" "$script" >/dev/null 2>"$dir/stderr"); then
+    echo "  could not generate the code of $package in $tree:" >&2; cat "$dir/stderr" >&2 2>/dev/null; exit 2
   fi
+}
+
+# Generates a tree's code into DIR/generated.rs: the SDK's client (codegen.rs) and, in trees
+# where the types live in `credits-types` (types/), its types (types.rs); older trees generate
+# both into codegen.rs.
+generate() { # tree, dir
+  local tree=$1 dir=$2
+  mkdir -p "$dir"
+  run_build_script "$tree" credits-sdk "$tree" "$dir"
+  if [ -f "$tree/types/Cargo.toml" ]; then
+    run_build_script "$tree" credits-types "$tree/types" "$dir"
+  fi
+  cat "$dir/codegen.rs" "$dir"/types.rs > "$dir/generated.rs" 2>/dev/null || cp "$dir/codegen.rs" "$dir/generated.rs"
 }
 
 echo
 echo "== Rust API: the generated client at $ref ($short) -> working tree"
 generate "$work/old" "$work/old-out"
-items "$work/old-out/codegen.rs" | sort -u > "$work/old.items"
+items "$work/old-out/generated.rs" | sort -u > "$work/old.items"
 generate "$root" "$work/new-out"
-items "$work/new-out/codegen.rs" | sort -u > "$work/new.items"
+items "$work/new-out/generated.rs" | sort -u > "$work/new.items"
 python3 - "$work/old.items" "$work/new.items" <<'PY' || breaking=1
 import sys
 old = set(open(sys.argv[1]).read().split('\n')) - {''}

@@ -37,7 +37,8 @@
 //! - [`Error`]: one error type; [`ErrorCode`] for the API's codes.
 //! - [`Credits`], [`Usd`], [`Amount`]: money is exact decimal, never `f64`.
 //! - [`api`]: the generated client, its types ([`api::types`]) and the pipeline settings
-//!   ([`api::Pipeline`]) for builder users.
+//!   ([`api::Pipeline`]) for builder users. The types and the money values are defined in the
+//!   `credits-types` crate (shared with the sandbox) and re-exported here.
 //!
 //! The guarantees at the edges: the API key is sent only to the base URL's origin, over HTTPS
 //! or to loopback (no redirect is followed, no proxy sees it in clear text, it never appears

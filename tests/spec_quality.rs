@@ -136,6 +136,6 @@ fn every_open_enum_knows_exactly_the_values_of_the_spec() {
             .map(|v| v.as_str().unwrap().to_owned())
             .collect();
         listed.sort();
-        assert_eq!(rust, listed, "{name}: add the new values to src/values/enums.rs");
+        assert_eq!(rust, listed, "{name}: add the new values to types/src/values/enums.rs");
     }
 }

@@ -21,7 +21,7 @@ use crate::money;
 pub struct BodyReadTimeout(pub Duration);
 
 /// A request body type and the rules of its fields that its Rust type cannot carry. The
-/// request types are generated from `openapi.yaml` (`credits_sdk::api::types`); the rules are
+/// request types are generated from `openapi.yaml` (`credits_types::types`); the rules are
 /// listed next to them in `crate::spec`. Every list defaults to empty.
 pub trait Body: DeserializeOwned {
     /// Fields holding an amount of credits: each must be a JSON number accepted by

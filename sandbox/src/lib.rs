@@ -22,7 +22,7 @@
 //! `/_sandbox/`.
 //!
 //! Requests and responses are the types generated from `openapi.yaml` for the SDK
-//! (`credits_sdk::api::types`). See `sandbox/README.md` for the layout, the error codes, the
+//! (`credits_types::types`). See `sandbox/README.md` for the layout, the error codes, the
 //! limits and the decisions taken where the public reference is silent.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -71,6 +71,9 @@ async fn main() -> std::io::Result<()> {
     for key in args.api_keys {
         builder = builder.api_key(key);
     }
+    // Listen for Ctrl-C before the address is announced: a SIGINT sent as soon as a client
+    // knows the address must stop the sandbox cleanly (saving its state), not kill it.
+    let interrupted = interrupt_signal()?;
     let sandbox = match builder.start().await {
         Ok(sandbox) => sandbox,
         Err(e) => {
@@ -82,7 +85,7 @@ async fn main() -> std::io::Result<()> {
     for key in sandbox.api_keys() {
         println!("api key: {key}");
     }
-    tokio::signal::ctrl_c().await?;
+    interrupted.await;
     if let (true, Some(path)) = (args.save_on_exit, &args.state) {
         // Written next to the file, then renamed over it: a crash never leaves half a file.
         let partial = path.with_extension("partial");
@@ -93,4 +96,22 @@ async fn main() -> std::io::Result<()> {
     drop(sandbox);
     println!("credits-sandbox stopped");
     Ok(())
+}
+
+/// Ctrl-C, registered when this is called (a future of `tokio::signal::ctrl_c` registers only
+/// when first polled).
+#[cfg(unix)]
+fn interrupt_signal() -> std::io::Result<impl Future<Output = ()>> {
+    let mut signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    Ok(async move {
+        signal.recv().await;
+    })
+}
+
+/// Ctrl-C (on this platform, registered when first polled).
+#[cfg(not(unix))]
+fn interrupt_signal() -> std::io::Result<impl Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

@@ -5,9 +5,9 @@
 //! - Requests: before a body is decoded into its generated type, the text of each money
 //!   field is checked here ([`credits`], [`quantity`]), so that a value out of range or more
 //!   precise than allowed is refused with a 400 naming the field and its limits. Nothing is
-//!   rounded. The decoded value is the SDK's exact [`credits_sdk::Amount`] (or, for audio
+//!   rounded. The decoded value is the SDK's exact [`credits_types::Amount`] (or, for audio
 //!   seconds, the [`Decimal`] read here, since the spec types them as a double).
-//! - Responses carry the SDK's [`credits_sdk::Credits`] and [`credits_sdk::Usd`]
+//! - Responses carry the SDK's [`credits_types::Credits`] and [`credits_types::Usd`]
 //!   ([`credits_out`], [`usd_out`]); error details carry [`Exact`], a [`Decimal`] written as a
 //!   bare JSON number through [`RawValue`].
 //! - Arithmetic goes through [`add`], [`sub`], [`mul`] and [`shift`], which work on the
@@ -22,7 +22,7 @@ use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use credits_sdk::{Amount, Credits, MAX_SIGNIFICANT_DIGITS, Usd};
+use credits_types::{Amount, Credits, MAX_SIGNIFICANT_DIGITS, Usd};
 
 use crate::error::ApiError;
 

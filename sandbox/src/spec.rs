@@ -1,6 +1,6 @@
 //! What the sandbox adds to the types generated from `openapi.yaml`.
 //!
-//! Request and response bodies are the SDK's generated types (`credits_sdk::api::types`), made
+//! Request and response bodies are the SDK's generated types (`credits_types::types`), made
 //! of the SDK's exact values (`Credits`, `Usd`, `Amount`, the open enums). This module holds
 //! only what those types cannot say:
 //!
@@ -17,13 +17,13 @@
 //! the store returns the objects inside them. Response types are `#[non_exhaustive]`, so they
 //! are built with [`wire!`] rather than struct literals.
 
-use credits_sdk::api::types;
+use credits_types::types;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use crate::extract::Body;
 
-/// Builds a generated type of `credits_sdk::api::types` written as a struct literal, through
+/// Builds a generated type of `credits_types::types` written as a struct literal, through
 /// the type's generated builder: evaluates to `Result<T, ApiError>`.
 ///
 /// The SDK marks its response types `#[non_exhaustive]` (a field the API adds later is then

@@ -216,13 +216,16 @@ impl CreditsClient {
         match result {
             // A retry whose first attempt landed finds the reservation already cancelled.
             Err(Error::Api(api)) if observed.attempts > 1 => match landed(&api, "cancelled") {
-                Some(details) => Ok(types::CancelReservationResponse {
-                    success: Some(true),
-                    reservation_id: Some(reservation_id),
-                    account_id: details.get("accountId").and_then(|a| a.as_str()).map(str::to_owned),
-                    released_amount: None,
-                    status: Some(ReservationStatus::Cancelled),
-                }),
+                // The response types are `#[non_exhaustive]`: built through their builder,
+                // whose conversion fails only for a required field left unset (none here);
+                // were it to fail, the server's own answer is returned instead.
+                Some(details) => types::CancelReservationResponse::builder()
+                    .success(Some(true))
+                    .reservation_id(Some(reservation_id))
+                    .account_id(details.get("accountId").and_then(|a| a.as_str()).map(str::to_owned))
+                    .status(Some(ReservationStatus::Cancelled))
+                    .try_into()
+                    .map_err(|_| Error::Api(api)),
                 None => Err(Error::Api(api)),
             },
             other => other,
@@ -245,15 +248,15 @@ pub(crate) fn landed_confirmation(
     if landed_amount != actual {
         return None;
     }
-    Some(types::ConfirmReservationResponse {
-        success: Some(true),
-        reservation_id: reservation_id.to_owned(),
-        transaction_id: details.get("transactionId")?.as_str()?.to_owned(),
-        account_id: details.get("accountId").and_then(|a| a.as_str()).map(str::to_owned),
-        actual_amount: Some(actual),
-        released_amount: None,
-        balance: None,
-    })
+    // Built through the builder (the type is `#[non_exhaustive]`); every required field is set.
+    types::ConfirmReservationResponse::builder()
+        .success(Some(true))
+        .reservation_id(reservation_id.to_owned())
+        .transaction_id(details.get("transactionId")?.as_str()?.to_owned())
+        .account_id(details.get("accountId").and_then(|a| a.as_str()).map(str::to_owned))
+        .actual_amount(Some(actual))
+        .try_into()
+        .ok()
 }
 
 fn landed<'a>(error: &'a ApiError, status: &str) -> Option<&'a serde_json::Map<String, serde_json::Value>> {

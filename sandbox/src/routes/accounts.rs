@@ -1,7 +1,7 @@
 //! Accounts: create, list, get and balance.
 
 use axum::Json;
-use credits_sdk::api::types;
+use credits_types::types;
 
 use super::with_project;
 use crate::auth::CurrentProject;

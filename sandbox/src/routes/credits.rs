@@ -1,7 +1,7 @@
 //! Credits: direct grants and deductions, without a reservation.
 
 use axum::Json;
-use credits_sdk::api::types;
+use credits_types::types;
 
 use super::with_project;
 use crate::auth::CurrentProject;

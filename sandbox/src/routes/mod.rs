@@ -1,6 +1,6 @@
 //! The `/v1` router: one module per API area, each a set of thin handlers over [`Project`].
 //!
-//! Handlers decode requests into the spec's generated types (`credits_sdk::api::types`,
+//! Handlers decode requests into the spec's generated types (`credits_types::types`,
 //! through [`crate::extract::ApiJson`]) and build the response envelopes (`{success, account}`
 //! and the like) from the generated response types: envelopes are built here, in the
 //! handlers, and nowhere else; the store answers the objects inside them.

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};
-use credits_sdk::api::types;
+use credits_types::types;
 
 use crate::auth::CurrentProject;
 use crate::error::ApiError;

@@ -1,7 +1,7 @@
 //! Plans: create, list, archive, assign, and an account's assignment history.
 
 use axum::Json;
-use credits_sdk::api::types;
+use credits_types::types;
 
 use super::with_project;
 use crate::auth::CurrentProject;

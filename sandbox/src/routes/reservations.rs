@@ -1,7 +1,7 @@
 //! Reservations: hold, list, confirm and cancel.
 
 use axum::Json;
-use credits_sdk::api::types;
+use credits_types::types;
 
 use super::with_project;
 use crate::auth::CurrentProject;

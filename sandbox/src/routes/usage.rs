@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};
-use credits_sdk::api::types;
+use credits_types::types;
 
 use super::with_project;
 use crate::auth::CurrentProject;

@@ -2,8 +2,8 @@
 //! the paginated transaction list.
 
 use chrono::{DateTime, Utc};
-use credits_sdk::TransactionType;
-use credits_sdk::api::types::{self, ManualTransactionType};
+use credits_types::TransactionType;
+use credits_types::types::{self, ManualTransactionType};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::{Map, Value};

@@ -3,7 +3,7 @@
 //! formula). Each area adds its operations to [`Project`] in its own `impl` block.
 //!
 //! The state keeps exact [`Decimal`]s; operations take the generated request types and answer
-//! the generated response objects (`credits_sdk::api::types`), converting money at the edge
+//! the generated response objects (`credits_types::types`), converting money at the edge
 //! (`crate::money::credits_out`, `usd_out`). Every operation validates before it writes.
 
 use std::collections::{BTreeSet, HashMap};
@@ -138,7 +138,7 @@ impl Project {
 
     /// Adds the demo data: account `user_demo` with 1000 credits and a "Pro" plan.
     pub fn seed(&mut self, now: DateTime<Utc>) {
-        let request = credits_sdk::api::types::CreateAccountRequest {
+        let request = credits_types::types::CreateAccountRequest {
             name: "Demo User".into(),
             external_id: Some("user_demo".into()),
             email: Some("demo@example.com".into()),
@@ -147,7 +147,7 @@ impl Project {
         if let Ok(account) = self.create_account(request, now) {
             let _ = self.move_credits(
                 AccountRef::Id(&account.id),
-                credits_sdk::TransactionType::Credit,
+                credits_types::TransactionType::Credit,
                 Decimal::from(1000),
                 Some("Demo credits".into()),
                 None,
@@ -187,8 +187,8 @@ impl Project {
 
 #[cfg(test)]
 mod tests {
-    use credits_sdk::api::types;
-    use credits_sdk::{Amount, Credits, TransactionType};
+    use credits_types::types;
+    use credits_types::{Amount, Credits, TransactionType};
 
     use super::*;
 

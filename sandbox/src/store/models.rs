@@ -1,8 +1,8 @@
 //! Models: the built-in price table (as the spec's generated `Model`) and the cost formula
 //! shared by usage records and cost estimates.
 
-use credits_sdk::api::types::{AudioPricing, FlatPricing, Model, ModelPricing, TokenPricing};
-use credits_sdk::{ModelType, UsageType, Usd};
+use credits_types::types::{AudioPricing, FlatPricing, Model, ModelPricing, TokenPricing};
+use credits_types::{ModelType, UsageType, Usd};
 use rust_decimal::Decimal;
 
 use crate::error::ApiError;

@@ -3,8 +3,8 @@
 use std::num::NonZeroU64;
 
 use chrono::{DateTime, Months, TimeDelta, Utc};
-use credits_sdk::api::types::{self, PlanInterval};
-use credits_sdk::{PlanStartMode, TransactionType};
+use credits_types::types::{self, PlanInterval};
+use credits_types::{PlanStartMode, TransactionType};
 use rust_decimal::Decimal;
 use serde_json::Value;
 

@@ -1,8 +1,8 @@
 //! Reservations: holds on credits, confirmed into a debit, cancelled, or expired by the clock.
 
 use chrono::{DateTime, Utc};
-use credits_sdk::api::types;
-use credits_sdk::{ReservationStatus, TransactionType};
+use credits_types::types;
+use credits_types::{ReservationStatus, TransactionType};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value;

@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-use credits_sdk::{ReservationStatus, TransactionType};
+use credits_types::{ReservationStatus, TransactionType};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -29,7 +29,7 @@ pub const STATE_VERSION: u32 = 1;
 
 /// Exact decimals in saved state, written and read like the API's credits.
 pub(super) mod exact {
-    use credits_sdk::Credits;
+    use credits_types::Credits;
     use rust_decimal::Decimal;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -44,7 +44,7 @@ pub(super) mod exact {
 
 /// Optional exact decimals in saved state.
 pub(super) mod exact_option {
-    use credits_sdk::Credits;
+    use credits_types::Credits;
     use rust_decimal::Decimal;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 

@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use credits_sdk::api::types;
-use credits_sdk::{UsageContext, UsageType};
+use credits_types::types;
+use credits_types::{UsageContext, UsageType};
 use rust_decimal::Decimal;
 
 use super::models;
@@ -179,7 +179,7 @@ impl Project {
             input_tokens = input_tokens.saturating_add(record.input_tokens).min(i64::MAX as u64);
             output_tokens = output_tokens.saturating_add(record.output_tokens).min(i64::MAX as u64);
         }
-        let by_context: HashMap<String, credits_sdk::Usd> =
+        let by_context: HashMap<String, credits_types::Usd> =
             [("customer".to_string(), usd_out(customer)), ("system".to_string(), usd_out(system))].into();
         let by_model = by_model
             .into_iter()

@@ -263,7 +263,7 @@ exact_money!(
     /// An exact amount of credits: a balance, a grant, a charge, a price in credits.
     ///
     /// ```
-    /// use credits_sdk::Credits;
+    /// use credits_types::Credits;
     ///
     /// let balance: Credits = "0.3".parse()?;
     /// let tenth = Credits::try_from(0.1)?;
@@ -283,7 +283,7 @@ exact_money!(
     /// An exact amount of US dollars, e.g. a model's price per million tokens or a usage cost.
     ///
     /// ```
-    /// use credits_sdk::Usd;
+    /// use credits_types::Usd;
     ///
     /// let per_million: Usd = "2.50".parse()?;
     /// assert_eq!(per_million.checked_mul(3).unwrap().to_string(), "7.5");

@@ -20,7 +20,7 @@ pub const MAX_AMOUNT: u64 = 9_007_199_254_740_991;
 /// digits survives a JSON reader that reads numbers as 64-bit floats, as JavaScript does.
 pub const MAX_SIGNIFICANT_DIGITS: u32 = 15;
 
-/// The most digits after the decimal point (the sandbox's ledger precision; INFERRED for the
+/// The most digits after the decimal point (the sandbox's ledger precision; assumed for the
 /// real API, which documents only whole amounts).
 pub const MAX_DECIMAL_PLACES: u32 = 12;
 
@@ -33,7 +33,7 @@ pub const MAX_DECIMAL_PLACES: u32 = 12;
 ///   is refused with [`InvalidAmount`], never rounded.
 ///
 /// ```
-/// use credits_sdk::{Amount, Credits};
+/// use credits_types::{Amount, Credits};
 ///
 /// let amount = Amount::try_from(500).unwrap();
 /// assert_eq!(serde_json::to_string(&amount).unwrap(), "500");

@@ -1,4 +1,4 @@
-//! The README's example ("Testing with the clock"), kept compiling and passing: the SDK's
+//! The sandbox README's example ("Testing with the clock"), kept compiling and passing: the SDK's
 //! client against a sandbox on a manual clock, through a reservation expiry and a plan
 //! renewal, without sleeping.
 

@@ -171,7 +171,7 @@ open_enum! {
 
 open_enum! {
     /// The machine-readable code of an API error (`error.code` in the body), as
-    /// [`Error::code`](crate::Error::code) returns it. The codes are INFERRED: the public
+    /// `credits_sdk::Error::code` returns it. The codes are assumed: the public
     /// reference documents none, so a code this list does not know arrives as `Unknown`.
     ErrorCode {
         /// 400: the request is malformed or an argument is out of range.
