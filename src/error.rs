@@ -67,7 +67,10 @@ pub enum Error {
 }
 
 /// An error status from the API, with what its body says.
+///
+/// `#[non_exhaustive]`: a later release may add what it learns from error bodies.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ApiError {
     /// The HTTP status.
     pub status: StatusCode,

@@ -448,6 +448,7 @@ async fn a_soak_of_guarded_reservations_under_faults_never_misreports_a_charge()
                     Err(ReservationError::Confirm { cancel: None, .. }) => Guarded::Refused,
                     Err(ReservationError::Confirm { cancel: Some(_), .. }) => Guarded::Unknown,
                     Err(ReservationError::Work { .. }) => unreachable!("the work never fails"),
+                    Err(other) => panic!("an outcome this test does not know: {other:?}"),
                 };
                 seen.push((n, seen_as));
             }

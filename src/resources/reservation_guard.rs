@@ -35,6 +35,7 @@ impl<T> Spent<T> {
 
 /// The outcome of guarded work that succeeded.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Settled<T> {
     /// The work's result.
     pub value: T,
@@ -47,6 +48,7 @@ pub struct Settled<T> {
 
 /// Why guarded work did not settle.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum ReservationError<E, T> {
     /// The reservation could not be made (e.g. `insufficient_credits`); the work did not run.
     Reserve(Error),
