@@ -6,12 +6,17 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use openapiv3::{OpenAPI, ReferenceOr, StatusCode};
 use progenitor::Generator;
 
-use crate::{codegen_settings, postprocess};
+#[path = "settings.rs"]
+mod codegen_settings;
+
+#[path = "postprocess.rs"]
+pub mod postprocess;
 
 /// The spec's file name, relative to the package being built.
 pub const SPEC: &str = "openapi.yaml";
@@ -26,20 +31,28 @@ pub struct Generated {
     pub operations: String,
 }
 
-/// Tells cargo which files the generation reads.
-pub fn rerun_if_changed() {
+/// A build script's `main`: generates the code from the spec (paths to the values written
+/// from `crate`, which both crates re-export at their root), hands it to `keep` with
+/// `OUT_DIR` to write its part, and turns any problem into one readable build error.
+pub fn main(keep: impl FnOnce(Generated, &Path) -> Result<(), Vec<String>>) -> ExitCode {
     for file in [SPEC, "build.rs", "codegen/settings.rs", "codegen/postprocess.rs", "codegen/generate.rs"] {
         println!("cargo:rerun-if-changed={file}");
     }
-}
-
-/// Prints the problems as one readable build error.
-pub fn report(problems: &[String]) {
-    eprintln!("\nerror: {SPEC} cannot be turned into a client:");
-    for problem in problems {
-        eprintln!("  - {problem}");
+    let run = || {
+        let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").ok_or_else(|| vec!["OUT_DIR is not set".to_owned()])?);
+        keep(generate("crate")?, &out_dir)
+    };
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(problems) => {
+            eprintln!("\nerror: {SPEC} cannot be turned into a client:");
+            for problem in problems {
+                eprintln!("  - {problem}");
+            }
+            eprintln!("\nFix {SPEC} and run `cargo build` again.\n");
+            ExitCode::FAILURE
+        }
     }
-    eprintln!("\nFix {SPEC} and run `cargo build` again.\n");
 }
 
 /// Checks the spec and generates the client, with paths to the SDK's own types written
