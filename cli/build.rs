@@ -24,14 +24,11 @@ fn main() -> ExitCode {
     println!("cargo:rerun-if-changed=build.rs");
     match run() {
         Ok(()) => ExitCode::SUCCESS,
-        Err(problems) => {
-            eprintln!("\nerror: openapi.yaml cannot be turned into the `credits` command-line client:");
-            for problem in problems {
-                eprintln!("  - {problem}");
-            }
-            eprintln!("\nFix openapi.yaml and run `cargo build -p credits-cli` again.\n");
-            ExitCode::FAILURE
-        }
+        Err(problems) => codegen_settings::build_failure(
+            "the `credits` command-line client",
+            "cargo build -p credits-cli",
+            &problems,
+        ),
     }
 }
 

@@ -44,14 +44,7 @@ pub fn main(keep: impl FnOnce(Generated, &Path) -> Result<(), Vec<String>>) -> E
     };
     match run() {
         Ok(()) => ExitCode::SUCCESS,
-        Err(problems) => {
-            eprintln!("\nerror: {SPEC} cannot be turned into a client:");
-            for problem in problems {
-                eprintln!("  - {problem}");
-            }
-            eprintln!("\nFix {SPEC} and run `cargo build` again.\n");
-            ExitCode::FAILURE
-        }
+        Err(problems) => codegen_settings::build_failure("a client", "cargo build", &problems),
     }
 }
 

@@ -80,3 +80,14 @@ pub fn catch_progenitor(
         }
     }
 }
+
+/// Ends a build script that could not generate its code: prints the problems as one readable
+/// build error (`what` is what could not be generated, `rebuild` the command to run again).
+pub fn build_failure(what: &str, rebuild: &str, problems: &[String]) -> std::process::ExitCode {
+    eprintln!("\nerror: openapi.yaml cannot be turned into {what}:");
+    for problem in problems {
+        eprintln!("  - {problem}");
+    }
+    eprintln!("\nFix openapi.yaml and run `{rebuild}` again.\n");
+    std::process::ExitCode::FAILURE
+}

@@ -3,6 +3,7 @@
 //! flags, and spec problems come out as readable errors.
 
 #[path = "../../codegen/settings.rs"]
+#[allow(dead_code)] // the build-script helpers this test does not call (`build_failure`)
 mod codegen_settings;
 
 #[path = "../generate.rs"]
