@@ -157,10 +157,11 @@ generate() { # tree, dir
   local tree=$1 dir=$2
   mkdir -p "$dir"
   run_build_script "$tree" credits-sdk "$tree" "$dir"
+  cp "$dir/codegen.rs" "$dir/generated.rs"
   if [ -f "$tree/types/Cargo.toml" ]; then
     run_build_script "$tree" credits-types "$tree/types" "$dir"
+    cat "$dir/types.rs" >> "$dir/generated.rs"
   fi
-  cat "$dir/codegen.rs" "$dir"/types.rs > "$dir/generated.rs" 2>/dev/null || cp "$dir/codegen.rs" "$dir/generated.rs"
 }
 
 echo
