@@ -161,6 +161,10 @@ fn install_tls_provider() {
     }
 }
 
+/// Nothing to install: reqwest brings its provider (aws-lc-rs) or uses native TLS.
+#[cfg(not(all(feature = "rustls-ring", not(feature = "rustls-aws-lc"))))]
+fn install_tls_provider() {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +181,17 @@ mod tests {
         assert!(!refused.to_string().contains("secret"), "{refused}");
     }
 
+    /// With ring as the only rustls provider compiled in, reqwest has none of its own: the
+    /// SDK's HTTP client must install it, or building a client fails (CI runs this test with
+    /// `--no-default-features --features rustls-ring`).
+    #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
+    #[test]
+    fn with_ring_alone_the_http_client_installs_ring_as_the_provider() {
+        let client = http_client_builder().build();
+        assert!(client.is_ok(), "{client:?}");
+        assert!(rustls::crypto::CryptoProvider::get_default().is_some());
+    }
+
     #[test]
     fn default_header_values_are_sensitive() {
         let (name, value) = default_header("Traceparent", "00-abc-def-01").unwrap();
@@ -187,10 +202,6 @@ mod tests {
         assert!(!format!("{pipeline:?}").contains("acme-secret"));
     }
 }
-
-/// Nothing to install: reqwest brings its provider (aws-lc-rs) or uses native TLS.
-#[cfg(not(all(feature = "rustls-ring", not(feature = "rustls-aws-lc"))))]
-fn install_tls_provider() {}
 
 /// The proxy for HTTPS requests named by the environment, if any.
 fn https_proxy_from_env(var: impl Fn(&str) -> Option<String>) -> Option<reqwest::Proxy> {
