@@ -24,6 +24,24 @@
 //! assert_eq!(balance.available + balance.reserved, "100.1".parse::<Credits>()?);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! How the types may be made, which is what lets a response grow without a breaking release:
+//! a request type takes a struct literal, a response type only its builder (or decoding).
+//!
+//! ```
+//! use credits_types::types;
+//!
+//! let request = types::ArchivePlanRequest { plan_id: "plan_1".into() };
+//! let page: types::Pagination =
+//!     types::Pagination::builder().has_more(false).limit(20).offset(0).total_count(0).try_into()?;
+//! # let _ = (request, page);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ```compile_fail,E0639
+//! // A response type is `#[non_exhaustive]`: no struct literal outside this crate.
+//! let page = credits_types::types::Pagination { has_more: false, limit: 20, offset: 0, total_count: 0 };
+//! ```
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
