@@ -23,9 +23,10 @@ pub async fn list(_project: CurrentProject, query: ApiQuery) -> Result<Response,
     let provider = query.string("provider");
     let tier = query.string("tier");
     let list: Vec<types::Model> = models::catalogue()?
-        .into_iter()
+        .iter()
         .filter(|m| provider.is_none_or(|p| m.provider.as_deref() == Some(p)))
         .filter(|m| tier.is_none_or(|t| m.tier.as_deref() == Some(t)))
+        .cloned()
         .collect();
     // Not the generated `ModelsResponse`, which would leave out an empty list.
     Ok(Json(spec::success("models", list)).into_response())

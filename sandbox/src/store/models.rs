@@ -1,6 +1,8 @@
 //! Models: the built-in price table (as the spec's generated `Model`) and the cost formula
 //! shared by usage records and cost estimates.
 
+use std::sync::LazyLock;
+
 use credits_types::types::{AudioPricing, FlatPricing, Model, ModelPricing, TokenPricing};
 use credits_types::{ModelType, UsageType, Usd};
 use rust_decimal::Decimal;
@@ -48,8 +50,14 @@ fn model(
 }
 
 /// Every model the sandbox knows, with USD prices (per million tokens, or per audio second).
-/// Prices a model lacks are left out (`None`).
-pub fn catalogue() -> Result<Vec<Model>, ApiError> {
+/// Prices a model lacks are left out (`None`). Built once, on first use: every cost request
+/// and usage record looks its model up here.
+pub fn catalogue() -> Result<&'static [Model], ApiError> {
+    static CATALOGUE: LazyLock<Result<Vec<Model>, ApiError>> = LazyLock::new(build_catalogue);
+    CATALOGUE.as_deref().map_err(Clone::clone)
+}
+
+fn build_catalogue() -> Result<Vec<Model>, ApiError> {
     Ok(vec![
         model(
             "gpt-4o",
@@ -113,8 +121,9 @@ pub fn catalogue() -> Result<Vec<Model>, ApiError> {
 /// Looks a model up by id: 404 `model_not_found` when unknown.
 pub fn find(model_id: &str) -> Result<Model, ApiError> {
     catalogue()?
-        .into_iter()
+        .iter()
         .find(|m| m.model_id == model_id)
+        .cloned()
         .ok_or_else(|| ApiError::not_found("model_not_found", format!("no model `{model_id}`")))
 }
 
@@ -275,7 +284,7 @@ mod tests {
                 audio_seconds: Some(d("999999999.999999")),
                 ..Usage::default()
             };
-            assert!(cost(&model, &usage).is_ok(), "{}", model.model_id);
+            assert!(cost(model, &usage).is_ok(), "{}", model.model_id);
         }
     }
 }
