@@ -33,11 +33,16 @@ start_sandbox "$binary" "$work" --addr "127.0.0.1:$port" --api-key "$key" --seed
 # available credits, cachedTokens <= inputTokens, a model priced for the usage type), so some
 # schema-valid requests are rightly refused with 400 invalid_request or 402
 # insufficient_credits. Those two statuses are added to what the "schema-valid request
-# accepted" check (ST202) expects; every other check runs with its defaults.
+# accepted" check (ST202) expects; every other check runs with its defaults. The stateful
+# phase follows the spec's `links` for up to 30 steps a scenario (its default of 10 reached
+# 4 links), so a grant, a reservation, its confirmation and a usage record run on real ids.
 config="$work/schemathesis.toml"
 cat >"$config" <<'TOML'
 [checks.positive_data_acceptance]
 expected-statuses = ["2xx", "400", "401", "402", "403", "404", "409", "429"]
+
+[phases.stateful]
+max-steps = 30
 TOML
 
 # Run from the scratch directory so schemathesis's own files (.schemathesis/) stay out of the repo.
