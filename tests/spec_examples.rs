@@ -1,6 +1,7 @@
 //! Every example in `openapi.yaml` (the public documentation's, copied, and the ones we made
 //! up for undocumented responses) is valid against its schema, checked by a JSON Schema
-//! validator (not by hand), and every response example decodes into the SDK's generated type.
+//! validator (not by hand), every response example decodes into the SDK's generated type, and
+//! every link between operations (`links`) makes a valid request of an operation that exists.
 
 #[path = "../examples/contract_check/decode.rs"]
 mod decode;
@@ -133,4 +134,115 @@ fn every_example_decodes_into_the_generated_type() {
     }
     assert!(problems.is_empty(), "{problems:#?}");
     assert!(documented_responses >= 18, "only {documented_responses} documented response examples");
+}
+
+/// What is wrong with the spec's `links` (on any response): a link must name an operation
+/// that exists, only parameters that operation has, and a `requestBody` that is valid
+/// (strictly: no unknown field) against its request schema once each runtime expression
+/// (`$response.body#/pointer`) is replaced by what the source response's examples hold there;
+/// a pointer no example of the source response holds is a problem too. Returns the number of
+/// links seen and the problems.
+fn link_problems(spec: &Spec) -> (usize, Vec<String>) {
+    let mut by_id = std::collections::HashMap::new();
+    for item in spec.doc.get("paths").and_then(Value::as_object).into_iter().flat_map(|paths| paths.values()) {
+        for op in item.as_object().into_iter().flat_map(|item| item.values()) {
+            if let Some(id) = op.get("operationId").and_then(Value::as_str) {
+                by_id.insert(id, op);
+            }
+        }
+    }
+    let (mut links, mut problems) = (0, Vec::new());
+    for (source, op) in &by_id {
+        for (code, response) in op.get("responses").and_then(Value::as_object).into_iter().flatten() {
+            let response = spec.resolve(response);
+            let examples: Vec<&Value> = response
+                .pointer("/content/application~1json/examples")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flat_map(|examples| examples.values())
+                .filter_map(|example| spec.resolve(example).get("value"))
+                .collect();
+            for (name, link) in response.get("links").and_then(Value::as_object).into_iter().flatten() {
+                links += 1;
+                let at = format!("{source} {code} link `{name}`");
+                let mut evaluate = |value: &Value| evaluate_link_value(value, &examples, &at, &mut problems);
+                let parameters: Vec<(String, Value)> = link
+                    .get("parameters")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flatten()
+                    .map(|(name, value)| (name.clone(), evaluate(value)))
+                    .collect();
+                let body = link.get("requestBody").map(&mut evaluate);
+                let Some(target) = link.get("operationId").and_then(Value::as_str).and_then(|id| by_id.get(id)) else {
+                    problems.push(format!("{at}: its `operationId` names no operation"));
+                    continue;
+                };
+                let known: Vec<&str> = target
+                    .get("parameters")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|parameter| spec.resolve(parameter).get("name").and_then(Value::as_str))
+                    .collect();
+                for (parameter, _) in parameters.iter().filter(|(name, _)| !known.contains(&name.as_str())) {
+                    problems.push(format!("{at}: the target has no parameter `{parameter}`"));
+                }
+                let Some(body) = body else { continue };
+                let schema = target
+                    .get("requestBody")
+                    .map(|body| spec.resolve(body))
+                    .and_then(|body| body.pointer("/content/application~1json/schema"));
+                match schema.map(|schema| spec.check(schema, &body, true)) {
+                    None => problems.push(format!("{at}: a `requestBody` for an operation that takes none")),
+                    Some(Ok(found)) => problems.extend(found.iter().map(|p| format!("{at} requestBody: {p}"))),
+                    Some(Err(e)) => problems.push(format!("{at}: {e}")),
+                }
+            }
+        }
+    }
+    (links, problems)
+}
+
+/// `value` with each `$response.body#/pointer` string replaced by the first source example's
+/// value there (a problem, and `null`, when no example holds it).
+fn evaluate_link_value(value: &Value, examples: &[&Value], at: &str, problems: &mut Vec<String>) -> Value {
+    match value {
+        Value::String(text) if text.starts_with('$') => {
+            let found = text.strip_prefix("$response.body#").and_then(|p| examples.iter().find_map(|e| e.pointer(p)));
+            found.cloned().unwrap_or_else(|| {
+                problems.push(format!("{at}: `{text}` is in no example of the source response"));
+                Value::Null
+            })
+        }
+        Value::Object(map) => Value::Object(
+            map.iter().map(|(key, value)| (key.clone(), evaluate_link_value(value, examples, at, problems))).collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn every_link_leads_to_a_valid_request_of_an_existing_operation() {
+    let (links, problems) = link_problems(&load());
+    assert!(links >= 12, "only {links} links found");
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn the_link_check_catches_a_stale_link() {
+    let mut spec = load();
+    let confirm = "/paths/~1v1~1reservations~1confirm/post/responses/200/links/record_usage";
+    let Some(Value::Object(link)) = spec.doc.pointer_mut(confirm) else { panic!("no {confirm} in the spec") };
+    link.insert("parameters".into(), serde_json::json!({ "reservation": "$response.body#/reservationId" }));
+    let body = link.get_mut("requestBody").and_then(Value::as_object_mut).expect("a requestBody");
+    body.insert("transactionId".into(), "$response.body#/transaction/id".into());
+    let model = body.remove("modelId").expect("modelId");
+    body.insert("model_id".into(), model);
+    let (_, problems) = link_problems(&spec);
+    let text = problems.join("\n");
+    assert!(text.contains("no parameter `reservation`"), "{text}");
+    assert!(text.contains("`$response.body#/transaction/id` is in no example"), "{text}");
+    assert!(text.contains("`model_id`"), "{text}");
+    assert!(text.contains("`modelId`"), "{text}");
 }
