@@ -10,7 +10,14 @@
 //! - decoding keeps the exact decimal text the server wrote (`1.6119999999999999` stays
 //!   `1.6119999999999999`, `9007199254740993` stays `9007199254740993`), without any
 //!   `serde_json` feature that would change the rest of your program; a number in a JSON
-//!   string (`"12.5"`) is accepted too;
+//!   string (`"12.5"`) is accepted too. A number with a digit a decimal cannot hold
+//!   (`1.00000000000000000000000000001`, `9007199254740993.00000000000001`) is refused, on
+//!   every path (text, JSON number, JSON string, plain or with an exponent), never rounded;
+//! - decoding from a deserializer that hands over a float rather than the number's text (a
+//!   `serde_json::Value`, which stores a fractional number as an `f64`, or another format)
+//!   reads the float as its shortest decimal, as `try_from(f64)` does: its digits beyond a
+//!   float's 15 to 17 were lost before this type sees it, so decode from the JSON text
+//!   (`serde_json::from_str`/`from_slice`, as the SDK does) to have every digit checked;
 //! - encoding writes whole values as integers (`500`, never `500.0`) and others as their
 //!   exact decimal text (`0.1`).
 //!
@@ -41,18 +48,130 @@ impl InvalidDecimal {
     }
 }
 
-/// Parses decimal text exactly: plain (`-12.50`) or scientific (`1.5e3`), never rounding.
+/// The most decimal places a [`Decimal`] holds.
+const MAX_SCALE: i64 = 28;
+
+/// Parses decimal text exactly: plain (`-12.50`, `.5`) or scientific (`1.5e3`), never
+/// rounding. The value is `±digits × 10^exponent`; it is kept only if a [`Decimal`] holds
+/// exactly that value, otherwise the text is refused.
+///
+/// Hand-written rather than `Decimal::from_str_exact`/`from_scientific`: `from_scientific`
+/// rounds a mantissa of more than 28 digits (`1.00000000000000000000000000001e0` became `1`),
+/// and whether `from_str_exact` refuses or rounds is a detail of the `rust_decimal` version
+/// a downstream lockfile picks. Here exactness is this function's own contract, tested.
+///
+/// Trailing zeros carry no value and are dropped however many there are (`1.000…0` with 40
+/// zeros is `1`); leading zeros likewise. What is refused is a nonzero digit a [`Decimal`]
+/// cannot hold: more than 28 places after the point, more significant digits than its 96-bit
+/// integer has, or a value beyond its range.
 fn parse_exact(text: &str) -> Result<Decimal, InvalidDecimal> {
     let text = text.trim();
-    let parsed = if text.contains(['e', 'E']) {
-        Decimal::from_scientific(text).map_err(|_| InvalidDecimal::new(text, "out of range or too precise"))?
-    } else {
-        if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+')) {
-            return Err(InvalidDecimal::new(text, "not a number"));
+    let not_a_number = || InvalidDecimal::new(text, "not a number");
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let negative = match bytes.first() {
+        Some(b'-') => {
+            i += 1;
+            true
         }
-        Decimal::from_str_exact(text).map_err(|_| InvalidDecimal::new(text, "out of range or too precise"))?
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
     };
-    Ok(parsed.normalize())
+    let digits_from = |from: usize| bytes[from..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let int_digits = &bytes[i..i + digits_from(i)];
+    i += int_digits.len();
+    let mut frac_digits: &[u8] = &[];
+    if bytes.get(i) == Some(&b'.') {
+        i += 1;
+        frac_digits = &bytes[i..i + digits_from(i)];
+        i += frac_digits.len();
+    }
+    if int_digits.is_empty() && frac_digits.is_empty() {
+        return Err(not_a_number());
+    }
+    // The exponent, saturated far beyond any exact value so that a huge one cannot overflow.
+    let mut exponent: i64 = 0;
+    if matches!(bytes.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        let exponent_negative = match bytes.get(i) {
+            Some(b'-') => {
+                i += 1;
+                true
+            }
+            Some(b'+') => {
+                i += 1;
+                false
+            }
+            _ => false,
+        };
+        let exponent_digits = &bytes[i..i + digits_from(i)];
+        if exponent_digits.is_empty() {
+            return Err(not_a_number());
+        }
+        i += exponent_digits.len();
+        for &digit in exponent_digits {
+            exponent = (exponent * 10 + i64::from(digit - b'0')).min(1_000_000_000_000);
+        }
+        if exponent_negative {
+            exponent = -exponent;
+        }
+    }
+    if i != bytes.len() {
+        return Err(not_a_number());
+    }
+
+    // The significant digits: the mantissa's digits without leading and trailing zeros.
+    let digits = || int_digits.iter().chain(frac_digits).copied();
+    let Some(first) = digits().position(|d| d != b'0') else {
+        return Ok(Decimal::ZERO); // 0, -0, 0.000, 0e99: exactly zero
+    };
+    let total = int_digits.len() + frac_digits.len();
+    let trailing_zeros = digits().rev().take_while(|&d| d == b'0').count();
+    let significant = total - first - trailing_zeros;
+    // The value is `significant digits × 10^exponent`.
+    let exponent = exponent.saturating_sub(count(frac_digits.len())).saturating_add(count(trailing_zeros));
+    if exponent < -MAX_SCALE {
+        return Err(InvalidDecimal::new(text, "it has more than 28 digits after the decimal point"));
+    }
+    // 2^96 − 1, the largest mantissa, has 29 digits.
+    if significant > 29 || exponent > 28 {
+        let reason = if exponent < 0 {
+            "it has more significant digits than an exact decimal holds"
+        } else {
+            "it is beyond the range of an exact decimal (about 7.9e28)"
+        };
+        return Err(InvalidDecimal::new(text, reason));
+    }
+    // At most 29 digits: below 10^29 < 2^97, well within a u128.
+    let mantissa =
+        digits().skip(first).take(significant).fold(0_u128, |acc, digit| acc * 10 + u128::from(digit - b'0'));
+    // The exponent is within ±28 here.
+    let power = u32::try_from(exponent.unsigned_abs()).unwrap_or(u32::MAX);
+    let (mantissa, scale) = if exponent >= 0 {
+        (10_u128.checked_pow(power).and_then(|p| mantissa.checked_mul(p)), 0)
+    } else {
+        (Some(mantissa), power)
+    };
+    let too_big = || {
+        let reason = if scale > 0 {
+            "it has more significant digits than an exact decimal holds"
+        } else {
+            "it is beyond the range of an exact decimal (about 7.9e28)"
+        };
+        InvalidDecimal::new(text, reason)
+    };
+    let mantissa = mantissa.and_then(|m| i128::try_from(m).ok()).ok_or_else(too_big)?;
+    let signed = if negative { -mantissa } else { mantissa };
+    // Refuses a mantissa beyond 96 bits; the scale is at most 28 here.
+    Decimal::try_from_i128_with_scale(signed, scale).map_err(|_| too_big())
+}
+
+/// A length as an i64 (a text's length always fits).
+fn count(length: usize) -> i64 {
+    i64::try_from(length).unwrap_or(i64::MAX)
 }
 
 /// The shortest decimal that reads back as `value`, e.g. `0.1` for `0.1_f64`.
@@ -141,8 +260,11 @@ macro_rules! exact_money {
 
         impl FromStr for $name {
             type Err = InvalidDecimal;
-            /// Parses decimal text exactly (`"0.1"`, `"-12.50"`, `"1.5e3"`); text with more
-            /// precision than 28 digits is refused, never rounded.
+            /// Parses decimal text exactly (`"0.1"`, `"-12.50"`, `"1.5e3"`); text with a
+            /// digit a decimal cannot hold (a nonzero digit beyond 28 places after the point,
+            /// or more significant digits than its 96 bits) is refused, never rounded:
+            /// `"1.00000000000000000000000000001"` is an error, not `1`. Trailing zeros carry
+            /// no value and are dropped, however many.
             fn from_str(text: &str) -> Result<Self, InvalidDecimal> {
                 parse_exact(text).map(Self)
             }
@@ -357,6 +479,8 @@ impl<'de> serde::de::Visitor<'de> for ExactVisitor {
         Decimal::try_from_i128_with_scale(value, 0).map_err(E::custom)
     }
 
+    /// A float from a deserializer without the number's text (a `serde_json::Value`): its
+    /// shortest decimal, the best left once the text is gone (see the module docs).
     fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<Decimal, E> {
         from_float(value).map_err(E::custom)
     }
@@ -418,6 +542,70 @@ mod tests {
         assert_eq!(serde_json::from_value::<Credits>(value["b"].clone()).unwrap().to_string(), "0.3");
         for bad in ["true", "\"x\"", "[]", "1e400", "79228162514264337593543950336"] {
             assert!(serde_json::from_str::<Credits>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_digit_a_decimal_cannot_hold_is_refused_never_rounded() {
+        // Each was rounded once: to 1, to 1, and to 9007199254740993.
+        for text in
+            ["1.00000000000000000000000000001", "0.99999999999999999999999999999", "9007199254740993.00000000000001"]
+        {
+            for written in [text.to_owned(), format!("{text}e0"), format!("{text}E+0"), format!("-{text}")] {
+                assert!(parse_exact(&written).is_err(), "{written}");
+                assert!(serde_json::from_str::<Credits>(&written).is_err(), "{written} as a number");
+                assert!(serde_json::from_str::<Credits>(&format!("\"{written}\"")).is_err(), "{written} as a string");
+            }
+        }
+        // The same digits moved by an exponent into what fits are exact, and kept.
+        assert_eq!(
+            parse_exact("10000000000000000000000000001e-28").unwrap().to_string(),
+            "1.0000000000000000000000000001"
+        );
+        assert!(parse_exact("100000000000000000000000000001e-28").is_err(), "30 significant digits");
+        assert_eq!(
+            parse_exact("0.0000000000000000000000000001").unwrap().to_string(),
+            "0.0000000000000000000000000001"
+        );
+        assert!(parse_exact("0.00000000000000000000000000001").is_err(), "29 places");
+        assert!(parse_exact("1e-29").is_err(), "29 places");
+        assert_eq!(parse_exact("79228162514264337593543950335").unwrap(), Decimal::MAX);
+        assert!(parse_exact("79228162514264337593543950336").is_err(), "2^96");
+        assert!(parse_exact("7.9228162514264337593543950336e28").is_err(), "2^96");
+        assert!(parse_exact("1e29").is_err());
+        assert!(parse_exact("1e999999999999999999999999").is_err(), "a huge exponent saturates");
+    }
+
+    #[test]
+    fn trailing_and_leading_zeros_carry_no_digit_and_are_dropped() {
+        let zeros = "0".repeat(40);
+        assert_eq!(parse_exact(&format!("1.{zeros}")).unwrap(), Decimal::ONE);
+        assert_eq!(parse_exact(&format!("{zeros}2.5{zeros}")).unwrap().to_string(), "2.5");
+        assert_eq!(parse_exact(&format!("0.{zeros}e999999999999")).unwrap(), Decimal::ZERO);
+        assert_eq!(parse_exact("1000e-3").unwrap(), Decimal::ONE);
+        assert_eq!(parse_exact("-0.000").unwrap().to_string(), "0");
+    }
+
+    #[test]
+    fn the_text_forms_accepted_are_those_of_a_decimal_number() {
+        for (text, value) in [
+            (".5", "0.5"),
+            ("5.", "5"),
+            ("+1", "1"),
+            ("-.5", "-0.5"),
+            (" 1 ", "1"),
+            ("1e+3", "1000"),
+            ("-1.5E+2", "-150"),
+            ("1.e2", "100"),
+            ("1e-3", "0.001"),
+            ("1e28", "10000000000000000000000000000"),
+        ] {
+            assert_eq!(parse_exact(text).unwrap().to_string(), value, "{text:?}");
+        }
+        for text in
+            ["", ".", "-", "--1", "+-1", "1-", "1.2.3", "1e", "1.5e", "e5", ".e1", "1_000", "1 000", "0x10", "\u{661}"]
+        {
+            assert!(parse_exact(text).is_err(), "{text:?}");
         }
     }
 
