@@ -59,3 +59,15 @@ impl progenitor_client::ClientHooks<Pipeline> for Client {
         crate::pipeline::check_response(result).map_err(progenitor_client::Error::Custom)
     }
 }
+
+/// Whether the spec marks the operation `operation_id` safe to repeat
+/// (`x-credits-retry-safe`: repeating it can never apply it twice); `None` for an unknown
+/// operation.
+///
+/// ```
+/// assert_eq!(credits_sdk::api::is_retry_safe("get_balance"), Some(true));
+/// assert_eq!(credits_sdk::api::is_retry_safe("deduct_credits"), Some(false));
+/// ```
+pub fn is_retry_safe(operation_id: &str) -> Option<bool> {
+    crate::pipeline::operations::find(operation_id).map(|op| op.retry_safe)
+}

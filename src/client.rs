@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use futures::FutureExt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use progenitor_client::ResponseValue;
 
@@ -31,6 +31,10 @@ use crate::pipeline::{ApiKey, CallReport, Pipeline};
 pub struct CreditsClient {
     api: Arc<api::Client>,
     call_timeout: Option<Duration>,
+    /// A deadline every call of this handle ends by (a guarded call's steps share one).
+    deadline: Option<Instant>,
+    /// Cancellations of abandoned reservations still running in the background.
+    pub(crate) releases: Arc<crate::resources::reservation_guard::Releases>,
 }
 
 impl CreditsClient {
@@ -60,7 +64,7 @@ impl CreditsClient {
 
     /// Wraps a generated client, keeping its transport settings.
     pub fn from_api(api: api::Client) -> Self {
-        Self { api: Arc::new(api), call_timeout: None }
+        Self { api: Arc::new(api), call_timeout: None, deadline: None, releases: Arc::default() }
     }
 
     /// The generated client, to use its builders directly; requests go through the same
@@ -79,13 +83,24 @@ impl CreditsClient {
     ///
     /// ```no_run
     /// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
-    /// use std::time::Duration;
+    /// use std::time::{Duration, Instant};
     /// let quick = client.with_attempt_timeout(Duration::from_millis(500));
     /// let models = quick.list_models(credits_sdk::ListModels::new()).await?;
     /// # Ok(()) }
     /// ```
     pub fn with_attempt_timeout(&self, timeout: Duration) -> Self {
-        Self { api: self.api.clone(), call_timeout: Some(timeout) }
+        Self { call_timeout: Some(timeout), ..self.clone() }
+    }
+
+    /// A handle whose calls all end by `deadline`, retries included (or sooner, by the
+    /// client's own budget); it shares the connection pool.
+    pub(crate) fn until(&self, deadline: Instant) -> Self {
+        Self { deadline: Some(self.deadline.map_or(deadline, |d| d.min(deadline))), ..self.clone() }
+    }
+
+    /// The total time budget of one call (the retry policy's `max_elapsed`).
+    pub(crate) fn call_budget(&self) -> Duration {
+        progenitor_client::ClientInfo::inner(&*self.api).retry.max_elapsed_time()
     }
 
     /// Runs one generated request through the pipeline and converts its outcome.
@@ -102,7 +117,7 @@ impl CreditsClient {
         &self,
         request: impl Future<Output = GeneratedResult<T>>,
     ) -> impl Future<Output = (Result<T>, CallReport)> {
-        crate::pipeline::scoped(self.call_timeout, request).then(move |(result, observed)| {
+        crate::pipeline::scoped(self.call_timeout, self.deadline, request).then(move |(result, observed)| {
             async move {
                 let result = match result {
                     Ok(value) => Ok(value.into_inner()),

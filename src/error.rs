@@ -23,7 +23,8 @@ pub const BODY_EXCERPT_LIMIT: usize = 2048;
 /// match client.deduct_credits(credits_sdk::DeductCredits::new(AccountRef::external("user_456"), 50)).await {
 ///     Ok(done) => println!("balance now {:?}", done.balance),
 ///     Err(error) if error.code() == Some(&ErrorCode::InsufficientCredits) => println!("top up first"),
-///     Err(error) if error.is_retryable() => println!("try again later: {error}"),
+///     Err(error) if error.is_retryable() => println!("safe to try again later: {error}"),
+///     Err(error) if error.maybe_applied() => println!("may have been charged: look it up before retrying"),
 ///     Err(error) => println!("failed: {error}"),
 /// }
 /// # }
@@ -39,7 +40,7 @@ pub enum Error {
     Api(Box<ApiError>),
     /// The request did not complete: connection refused or reset, DNS, TLS or a timeout.
     #[error("transport error: {0}")]
-    Transport(#[source] reqwest::Error),
+    Transport(#[source] TransportError),
     /// The API answered, but the body is not what the spec says.
     #[error("could not decode the {} response: {reason}; body: {excerpt:?}", status.map_or(Cow::Borrowed("API"), |s| Cow::Owned(s.to_string())))]
     Decode {
@@ -89,6 +90,70 @@ pub struct ApiError {
     /// The `Location` header of a redirect (3xx). The SDK follows no redirect, so that the
     /// API key never reaches another origin; a 3xx from the API is an error to look into.
     pub location: Option<String>,
+    /// The spec's `operationId` of the call, when the error came through the facade (a
+    /// builder's error converted with `?` does not know it).
+    pub operation: Option<&'static str>,
+}
+
+/// A request that did not complete, and the operation it was for.
+///
+/// Reads like the [`reqwest::Error`] under it ([`is_timeout`](Self::is_timeout),
+/// [`is_connect`](Self::is_connect), [`reqwest_error`](Self::reqwest_error)).
+#[derive(Debug)]
+pub struct TransportError {
+    source: reqwest::Error,
+    operation: Option<&'static str>,
+}
+
+impl TransportError {
+    /// The HTTP client's error.
+    pub fn reqwest_error(&self) -> &reqwest::Error {
+        &self.source
+    }
+
+    /// Whether an attempt (or the call's budget) timed out.
+    pub fn is_timeout(&self) -> bool {
+        self.source.is_timeout()
+    }
+
+    /// Whether the connection could not be made: the request was never sent.
+    pub fn is_connect(&self) -> bool {
+        self.source.is_connect()
+    }
+
+    /// The spec's `operationId` of the call, when known.
+    pub fn operation(&self) -> Option<&'static str> {
+        self.operation
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.source, f)
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.source()
+    }
+}
+
+/// Whether a failed request may have been applied by the API: what decides if repeating a
+/// write could apply it twice. See [`Error::applied`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Applied {
+    /// Not applied: refused before sending, never sent (the connection could not be made), or
+    /// refused by the API with a 4xx (a 429 included: INFERRED, the API is taken to reject a
+    /// rate-limited request before processing it).
+    No,
+    /// Unknown: the request may have reached the API and been applied (a timeout or a reset
+    /// after sending, a 5xx, a 3xx). Before repeating a write, look up whether it landed.
+    Maybe,
+    /// Applied: the API answered with a success, but its answer could not be read (larger than
+    /// the limit, or not what the spec says).
+    Yes,
 }
 
 impl fmt::Display for ApiError {
@@ -117,7 +182,7 @@ impl Error {
             Error::Api(api) => Some(api.status),
             Error::Decode { status, .. } => *status,
             Error::ResponseTooLarge { status, .. } => Some(*status),
-            Error::Transport(error) => error.status(),
+            Error::Transport(error) => error.source.status(),
             Error::InvalidInput(_) | Error::Config(_) => None,
         }
     }
@@ -138,16 +203,70 @@ impl Error {
         }
     }
 
-    /// Whether the same call may succeed if tried again later: timeouts, connection failures,
-    /// 408, 429 and 5xx. Whether it is *safe* to repeat depends on the operation; the
-    /// transport only retries what the spec marks safe.
-    pub fn is_retryable(&self) -> bool {
+    /// Whether the call may succeed if tried again later: timeouts, connection failures, 408,
+    /// 429 and 5xx. Says nothing of whether repeating it is *safe*: see
+    /// [`is_retryable`](Self::is_retryable).
+    pub fn is_transient(&self) -> bool {
         match self {
             Error::Transport(error) => {
-                error.is_timeout() || error.is_connect() || error.is_request() || error.is_body()
+                let e = &error.source;
+                e.is_timeout() || e.is_connect() || e.is_request() || e.is_body()
             }
             Error::Api(api) => crate::pipeline::retry::is_retryable_status(api.status),
             Error::InvalidInput(_) | Error::Decode { .. } | Error::ResponseTooLarge { .. } | Error::Config(_) => false,
+        }
+    }
+
+    /// Whether the request may have been applied by the API ([`Applied`]).
+    ///
+    /// ```
+    /// use credits_sdk::{Applied, Error};
+    /// assert_eq!(Error::InvalidInput("amount must be > 0".into()).applied(), Applied::No);
+    /// ```
+    pub fn applied(&self) -> Applied {
+        match self {
+            Error::InvalidInput(_) | Error::Config(_) => Applied::No,
+            Error::Transport(error) if error.is_connect() => Applied::No,
+            Error::Transport(_) => Applied::Maybe,
+            Error::Api(api) => applied_by_status(api.status),
+            Error::Decode { status: None, .. } => Applied::Yes,
+            Error::Decode { status: Some(status), .. } | Error::ResponseTooLarge { status, .. } => {
+                if status.is_success() { Applied::Yes } else { applied_by_status(*status) }
+            }
+        }
+    }
+
+    /// Whether the request may have been applied: [`applied`](Self::applied) is not
+    /// [`Applied::No`]. For a write, look up whether it landed before repeating it.
+    pub fn maybe_applied(&self) -> bool {
+        self.applied() != Applied::No
+    }
+
+    /// Whether repeating the call can never apply it twice: it was not applied, or its
+    /// operation is one the spec marks safe to repeat (reads, confirm, cancel). `false` when
+    /// the operation is not known (a builder's error converted with `?` and not applied for
+    /// certain).
+    pub fn is_safe_to_repeat(&self) -> bool {
+        self.applied() == Applied::No
+            || self.operation().and_then(crate::pipeline::operations::find).is_some_and(|op| op.retry_safe)
+    }
+
+    /// Whether trying the same call again is both worth it and safe: the failure is
+    /// [transient](Self::is_transient) **and** [safe to repeat](Self::is_safe_to_repeat). A
+    /// write whose outcome is unknown (a grant that timed out after it was sent, a 503 after a
+    /// deduction) is never retryable, although a later call may succeed: repeating it may
+    /// apply it twice. Look it up first ([`maybe_applied`](Self::maybe_applied)).
+    pub fn is_retryable(&self) -> bool {
+        self.is_transient() && self.is_safe_to_repeat()
+    }
+
+    /// The spec's `operationId` of the failed call, when known: errors of facade calls know
+    /// it; a builder's error converted with `?` does not.
+    pub fn operation(&self) -> Option<&'static str> {
+        match self {
+            Error::Transport(error) => error.operation,
+            Error::Api(api) => api.operation,
+            _ => None,
         }
     }
 
@@ -175,13 +294,15 @@ impl Error {
         match error {
             Generated::InvalidRequest(message) => Error::InvalidInput(message),
             Generated::CommunicationError(e) | Generated::ResponseBodyError(e) | Generated::InvalidUpgrade(e) => {
-                Error::Transport(e)
+                Error::Transport(TransportError { source: e, operation: observed.operation })
             }
             Generated::ErrorResponse(response) => {
                 let status = response.status();
                 let header_id = request_id_header(response.headers());
                 let location = location_header(response.headers());
-                Error::Api(Box::new(response.into_inner().into_api_error(status, header_id, location)))
+                let mut api = response.into_inner().into_api_error(status, header_id, location);
+                api.operation = observed.operation;
+                Error::Api(Box::new(api))
             }
             Generated::InvalidResponsePayload(body, e) => Error::decode(status, e, &body),
             Generated::UnexpectedResponse(response) => {
@@ -193,7 +314,9 @@ impl Error {
                 } else {
                     // A status the spec lists no body for (a 3xx): what matters is the status
                     // and where it points.
-                    Error::Api(Box::new(ErrorBody::default().into_api_error(status, header_id, location)))
+                    let mut api = ErrorBody::default().into_api_error(status, header_id, location);
+                    api.operation = observed.operation;
+                    Error::Api(Box::new(api))
                 }
             }
             Generated::Custom(message) => match observed.refused.or_else(|| Refused::from_message(&message)) {
@@ -229,6 +352,12 @@ impl From<crate::values::InvalidAmount> for Error {
     fn from(error: crate::values::InvalidAmount) -> Self {
         Error::InvalidInput(error.to_string())
     }
+}
+
+/// What an error status says of whether the request was applied: a 4xx is a refusal; any other
+/// status (5xx, 3xx) leaves it unknown.
+fn applied_by_status(status: StatusCode) -> Applied {
+    if status.is_client_error() { Applied::No } else { Applied::Maybe }
 }
 
 fn location_header(headers: &reqwest::header::HeaderMap) -> Option<String> {
@@ -310,6 +439,7 @@ impl ErrorBody {
             details: self.details().cloned(),
             location,
             body,
+            operation: None,
         }
     }
 }

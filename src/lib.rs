@@ -70,7 +70,7 @@ mod values;
 
 pub use client::CreditsClient;
 pub use config::{API_KEY_ENV, BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL};
-pub use error::{ApiError, BODY_EXCERPT_LIMIT, Error, Result};
+pub use error::{ApiError, Applied, BODY_EXCERPT_LIMIT, Error, Result, TransportError};
 pub use pipeline::{
     ApiKey, ApiKeyError, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_USER_AGENT, InvalidHeader, RetryPolicy,

@@ -137,8 +137,11 @@ async fn confirm_charges_the_actual_amount_and_releases_the_rest() {
     assert_eq!(confirmed.account_id.as_deref(), account.account_id());
     assert_eq!(available(&client, &account).await, credits3(580, 0, 580), "balance before minus the actual amount");
 
-    let again = client.confirm_reservation(&reservation.id, 420).await.unwrap_err();
-    assert_eq!(again.code(), Some(&ErrorCode::ReservationNotPending));
+    // Confirming is idempotent for the same amount: the same confirmation, nothing more charged.
+    let again = client.confirm_reservation(&reservation.id, 420).await.unwrap();
+    assert_eq!(again.transaction_id, confirmed.transaction_id);
+    let other = client.confirm_reservation(&reservation.id, 400).await.unwrap_err();
+    assert_eq!(other.code(), Some(&ErrorCode::ReservationNotPending));
     assert_eq!(available(&client, &account).await, credits3(580, 0, 580), "a second confirm charges nothing");
 }
 
@@ -158,8 +161,11 @@ async fn cancel_releases_everything_and_list_shows_the_states() {
     let cancelled = all.iter().find(|r| r.id == dropped.id).unwrap();
     assert_eq!(cancelled.status, ReservationStatus::Cancelled);
 
+    // Cancelling is idempotent; cancelling a confirmed reservation is refused.
+    client.cancel_reservation(&dropped.id).await.unwrap();
+    client.confirm_reservation(&kept.id, 10).await.unwrap();
     assert_eq!(
-        client.cancel_reservation(&dropped.id).await.unwrap_err().code(),
+        client.cancel_reservation(&kept.id).await.unwrap_err().code(),
         Some(&ErrorCode::ReservationNotPending)
     );
 }

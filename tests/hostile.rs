@@ -240,7 +240,8 @@ async fn a_safe_call_whose_body_stalls_is_retried_and_an_unsafe_one_is_not() {
     let client = quick_client(&server.url());
     let outcome = client.add_credits(grant()).await;
     assert!(matches!(&outcome, Err(Error::Transport(e)) if e.is_timeout()), "{outcome:?}");
-    assert!(outcome.as_ref().is_err_and(Error::is_retryable), "the caller may decide to look and retry");
+    assert!(outcome.as_ref().is_err_and(Error::maybe_applied), "it may have landed: look before retrying");
+    assert!(!outcome.as_ref().is_err_and(Error::is_retryable), "a grant that may have landed is not retryable");
     assert_eq!(server.received().len(), 1, "a grant whose answer stalled may have landed: never resent");
 
     let server = Hostile::always(half_a_body()).await;

@@ -212,11 +212,15 @@ async fn a_confirm_whose_answer_was_lost_is_recognised_on_retry_and_charges_once
         assert_eq!(debits, [confirmed.transaction_id.as_str()], "{lost:?}: the transaction the server wrote");
         let balance = client.get_balance(&account).await.unwrap();
         assert_eq!((balance.balance, balance.reserved), (Credits::from(940), Credits::ZERO), "{lost:?}");
-        // A genuine second confirm is still refused.
+        // A second confirm of the same amount is the same confirmation, charging nothing more;
+        // one of another amount is refused.
+        let again = client.confirm_reservation(&reservation.id, 60).await.unwrap();
+        assert_eq!(again.transaction_id, confirmed.transaction_id, "{lost:?}");
         assert_eq!(
-            client.confirm_reservation(&reservation.id, 60).await.unwrap_err().code(),
+            client.confirm_reservation(&reservation.id, 61).await.unwrap_err().code(),
             Some(&ErrorCode::ReservationNotPending)
         );
+        assert_eq!(client.get_balance(&account).await.unwrap().balance, Credits::from(940), "{lost:?}");
     }
 }
 
@@ -228,8 +232,10 @@ async fn a_cancel_whose_answer_was_lost_is_recognised_on_retry() {
     sandbox.faults().fail_next(1, Fault::Status { status: 503, retry_after: None, after_write: true });
     client.cancel_reservation(&reservation.id).await.unwrap();
     assert_eq!(client.get_balance(&account).await.unwrap().reserved, 0);
+    // Cancelling again is idempotent; confirming the cancelled reservation is refused.
+    client.cancel_reservation(&reservation.id).await.unwrap();
     assert_eq!(
-        client.cancel_reservation(&reservation.id).await.unwrap_err().code(),
+        client.confirm_reservation(&reservation.id, 1).await.unwrap_err().code(),
         Some(&ErrorCode::ReservationNotPending)
     );
 }
@@ -503,4 +509,229 @@ impl Guarded {
             Guarded::Unknown => "unknown",
         }
     }
+}
+
+// ----- writes whose outcome is unknown -------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_reported_retryable_was_never_applied_in_a_storm_of_faults() {
+    const TASKS: u64 = 64;
+    const WRITES_PER_TASK: u64 = 25;
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = client_with_timeout(&sandbox, Duration::from_secs(5));
+    let account = funded_account(&client, 1_000_000).await;
+    sandbox.faults().set_random(
+        0.20,
+        vec![
+            status(503),
+            status(500),
+            Fault::rate_limited("0"),
+            Fault::Status { status: 500, retry_after: None, after_write: true },
+            Fault::Status { status: 503, retry_after: None, after_write: true },
+            drop_connection(false),
+            drop_connection(true),
+        ],
+        23,
+    );
+    let mut tasks = Vec::new();
+    for task in 0..TASKS {
+        let (client, account) = (client.clone(), account.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut failures = Vec::new();
+            for i in 0..WRITES_PER_TASK {
+                let n = task * WRITES_PER_TASK + i;
+                let tag = json!({ "storm": n });
+                let outcome = if n.is_multiple_of(2) {
+                    client.add_credits(AddCredits::new(&account, 1).metadata(&tag)).await.map(|_| ())
+                } else {
+                    client.deduct_credits(DeductCredits::new(&account, 1).metadata(&tag)).await.map(|_| ())
+                };
+                if let Err(error) = outcome {
+                    failures.push((n, error.is_retryable(), error.maybe_applied(), error.operation()));
+                }
+            }
+            failures
+        }));
+    }
+    let mut failures = Vec::new();
+    for task in tasks {
+        failures.extend(task.await.unwrap());
+    }
+    sandbox.faults().clear();
+    let ledger: Vec<_> =
+        client.stream_transactions(ListTransactions::new().account(&account).limit(100)).try_collect().await.unwrap();
+    let (_, applied) = tally(&ledger, "storm");
+
+    let retryable_but_applied: Vec<_> =
+        failures.iter().filter(|(n, retryable, ..)| *retryable && applied.contains_key(n)).collect();
+    assert!(retryable_but_applied.is_empty(), "reported retryable, yet applied: {retryable_but_applied:?}");
+    let not_applied_but_applied: Vec<_> =
+        failures.iter().filter(|(n, _, maybe, _)| !*maybe && applied.contains_key(n)).collect();
+    assert!(not_applied_but_applied.is_empty(), "reported not applied, yet applied: {not_applied_but_applied:?}");
+    assert!(failures.iter().all(|(.., operation)| operation.is_some()), "facade errors name their operation");
+    let ambiguous = failures.iter().filter(|(_, _, maybe, _)| *maybe).count();
+    let ambiguous_applied = failures.iter().filter(|(n, _, maybe, _)| *maybe && applied.contains_key(n)).count();
+    let retryable = failures.iter().filter(|(_, retryable, ..)| *retryable).count();
+    assert!(ambiguous_applied > 0, "some ambiguous writes landed: the storm tested the rule");
+    eprintln!(
+        "storm: {} writes, {} failed: {retryable} reported retryable (none applied), {ambiguous} maybe applied \
+         ({ambiguous_applied} of them were)",
+        TASKS * WRITES_PER_TASK,
+        failures.len()
+    );
+}
+
+#[tokio::test]
+async fn an_error_says_whether_its_write_may_have_landed_and_whether_repeating_is_safe() {
+    let (sandbox, _) = sandbox().await;
+    let client = client_for(&sandbox, RetryPolicy::disabled());
+    let account = funded_account(&client, 100).await;
+    sandbox.faults().fail_next(1, Fault::Status { status: 503, retry_after: None, after_write: true });
+    let grant = client.add_credits(AddCredits::new(&account, 5)).await.unwrap_err();
+    assert!(grant.is_transient() && grant.maybe_applied(), "{grant:?}");
+    assert!(!grant.is_retryable() && !grant.is_safe_to_repeat(), "a grant that may have landed: {grant:?}");
+    assert_eq!((grant.applied(), grant.operation()), (credits_sdk::Applied::Maybe, Some("add_credits")));
+
+    sandbox.faults().fail_next(1, status(503));
+    let read = client.get_balance(&account).await.unwrap_err();
+    assert!(read.maybe_applied() && read.is_retryable(), "a read is safe to repeat: {read:?}");
+
+    sandbox.faults().fail_next(1, Fault::rate_limited("0"));
+    let limited = client.deduct_credits(DeductCredits::new(&account, 5)).await.unwrap_err();
+    assert!(!limited.maybe_applied() && limited.is_retryable(), "a 429 was not applied: {limited:?}");
+
+    let refused = client.deduct_credits(DeductCredits::new(&account, 10_000)).await.unwrap_err();
+    assert_eq!(refused.applied(), credits_sdk::Applied::No);
+    assert!(!refused.is_retryable());
+    let balance = client.get_balance(&account).await.unwrap().balance;
+    assert_eq!(balance, Credits::from(105), "the grant landed once, nothing else did");
+}
+
+#[tokio::test]
+async fn a_callers_repeat_of_a_confirm_or_cancel_that_landed_succeeds() {
+    let (sandbox, _) = sandbox().await;
+    let client = client_for(&sandbox, RetryPolicy::disabled());
+    let account = funded_account(&client, 1000).await;
+
+    let hold = client.create_reservation(CreateReservation::new(&account, 100)).await.unwrap().reservation;
+    sandbox.faults().fail_next(1, drop_connection(true));
+    let lost = client.confirm_reservation(&hold.id, 40).await.unwrap_err();
+    assert!(lost.maybe_applied() && lost.is_retryable(), "a confirm is safe to repeat: {lost:?}");
+    let repeated = client.confirm_reservation(&hold.id, 40).await.expect("the same confirm already landed");
+    assert!(repeated.transaction_id.starts_with("txn_"));
+    let other_amount = client.confirm_reservation(&hold.id, 41).await.unwrap_err();
+    assert_eq!(other_amount.code(), Some(&ErrorCode::ReservationNotPending), "another amount is refused");
+
+    let hold = client.create_reservation(CreateReservation::new(&account, 100)).await.unwrap().reservation;
+    sandbox.faults().fail_next(1, drop_connection(true));
+    assert!(client.cancel_reservation(&hold.id).await.is_err());
+    client.cancel_reservation(&hold.id).await.expect("the same cancel already landed");
+    let confirm_after_cancel = client.confirm_reservation(&hold.id, 40).await.unwrap_err();
+    assert_eq!(confirm_after_cancel.code(), Some(&ErrorCode::ReservationNotPending));
+
+    let balance = client.get_balance(&account).await.unwrap();
+    assert_eq!((balance.balance, balance.reserved), (Credits::from(960), Credits::ZERO), "charged once");
+}
+
+// ----- the guard's edges ---------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_guard_that_spent_nothing_and_could_not_cancel_says_the_hold_may_remain() {
+    let (sandbox, _) = sandbox().await;
+    let client = client_for(&sandbox, RetryPolicy::disabled());
+    let account = funded_account(&client, 1000).await;
+    let faults = sandbox.faults();
+    let outcome = client
+        .with_reservation(CreateReservation::new(&account, 100), |_| async move {
+            faults.fail_next(10, status(503));
+            Ok::<_, std::io::Error>(Spent::new(0, "nothing used"))
+        })
+        .await;
+    sandbox.faults().clear();
+    let Err(ReservationError::Release { error, value, reservation_id }) = outcome else {
+        panic!("the hold could not be released: {outcome:?}")
+    };
+    assert_eq!((error.status().map(|s| s.as_u16()), value), (Some(503), "nothing used"));
+    let balance = client.get_balance(&account).await.unwrap();
+    assert_eq!((balance.balance, balance.reserved), (Credits::from(1000), Credits::from(100)), "held, not charged");
+    client.cancel_reservation(&reservation_id).await.expect("the reservation it names is the one held");
+}
+
+#[tokio::test]
+async fn a_guarded_call_against_a_stalled_api_ends_within_twice_the_call_budget() {
+    const BUDGET: Duration = Duration::from_millis(600);
+    let (sandbox, setup) = sandbox().await;
+    let account = funded_account(&setup, 1000).await;
+    let client = CreditsClient::builder()
+        .api_key(sandbox.api_key())
+        .base_url(sandbox.base_url())
+        .retry(fast_retries().max_elapsed(BUDGET))
+        .build()
+        .unwrap();
+    let faults = sandbox.faults();
+    let started = Instant::now();
+    let outcome = client
+        .with_reservation(CreateReservation::new(&account, 100), |_| async move {
+            // Everything after the reservation stalls: the confirm and every cancel.
+            faults.fail_next(100, Fault::Delay(Duration::from_secs(5)));
+            Ok::<_, std::io::Error>(Spent::new(10, ()))
+        })
+        .await;
+    let took = started.elapsed();
+    sandbox.faults().clear();
+    assert!(matches!(&outcome, Err(ReservationError::Confirm { cancel: Some(_), .. })), "{outcome:?}");
+    // Reserving took one budget at most, settling shares one more; 300 ms for the machine.
+    assert!(took < 2 * BUDGET + Duration::from_millis(300), "took {took:?}");
+}
+
+#[test]
+fn guards_dropped_before_their_runtime_shuts_down_are_named_in_a_warning_and_by_shutdown() {
+    let logs = support::LogCapture::default();
+    let _default = tracing::subscriber::set_default(logs.subscriber());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (sandbox, client, account) = runtime.block_on(async {
+        let (sandbox, client) = sandbox().await;
+        let account = funded_account(&client, 1000).await;
+        (sandbox, client, account)
+    });
+    let held = runtime.block_on(async {
+        let (started, ready) = tokio::sync::oneshot::channel();
+        let (client, account) = (client.clone(), account.clone());
+        let guarded = tokio::spawn(async move {
+            let request = CreateReservation::new(&account, 100);
+            let _ = client
+                .with_reservation(request, |reservation| async move {
+                    let _ = started.send(reservation.id);
+                    futures::future::pending::<Result<Spent<()>, std::io::Error>>().await
+                })
+                .await;
+        });
+        let id = ready.await.unwrap();
+        guarded.abort();
+        let _ = guarded.await;
+        id
+    });
+    // The abort handed the cancel to the runtime, which now shuts down before running it.
+    let other = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    drop(runtime);
+    let left = other.block_on(client.shutdown());
+    assert_eq!(left, vec![held.clone()], "shutdown names the hold left");
+    assert!(logs.text().contains(&held) && logs.text().contains("stays held"), "{}", logs.text());
+    drop(sandbox);
+}
+
+#[tokio::test]
+async fn shutdown_waits_for_the_cancels_of_dropped_guards() {
+    let (sandbox, client) = sandbox().await;
+    let account = funded_account(&client, 1000).await;
+    sandbox.faults().fail_next(1, Fault::Delay(Duration::from_millis(5)));
+    for _ in 0..5 {
+        let guarded = client.with_reservation(CreateReservation::new(&account, 100), |_| async {
+            futures::future::pending::<Result<Spent<()>, std::io::Error>>().await
+        });
+        assert!(tokio::time::timeout(Duration::from_millis(100), guarded).await.is_err());
+    }
+    assert!(client.shutdown().await.is_empty(), "every dropped guard's hold was cancelled");
+    let balance = client.get_balance(&account).await.unwrap();
+    assert_eq!(balance.reserved, Credits::ZERO, "no hold is left once shutdown returns");
 }

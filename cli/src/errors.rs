@@ -25,6 +25,9 @@ pub mod exit {
     pub const API_SERVER: u8 = 5;
     /// No answer: connection refused or reset, DNS, TLS, timeout.
     pub const TRANSPORT: u8 = 6;
+    /// Unknown outcome: a write that is not safe to repeat may have been applied (no answer
+    /// after it was sent, or a 5xx). Look it up before retrying.
+    pub const UNKNOWN: u8 = 7;
 }
 
 /// A failed command.
@@ -53,6 +56,9 @@ pub enum Failure {
     Transport(String),
     /// Anything else.
     Other(String),
+    /// A write that may have been applied although it failed (`Api` 5xx or `Transport` after
+    /// sending), for an operation that is not safe to repeat.
+    Unknown(Box<Failure>),
 }
 
 impl Failure {
@@ -65,6 +71,7 @@ impl Failure {
             Failure::Api { status: 500..=599, .. } => exit::API_SERVER,
             Failure::Api { .. } | Failure::Other(_) => exit::OTHER,
             Failure::Transport(_) => exit::TRANSPORT,
+            Failure::Unknown(_) => exit::UNKNOWN,
         }
     }
 
@@ -74,11 +81,25 @@ impl Failure {
         ExitCode::from(self.exit_code())
     }
 
-    /// Classifies the error of a generated command: the client's error, or (the only other
-    /// source) a `--json-body` that could not be read or parsed.
-    pub async fn from_command(error: anyhow::Error) -> Failure {
+    /// Classifies the error of the generated command for `operation_id`: the client's error,
+    /// or (the only other source) a `--json-body` that could not be read or parsed.
+    pub async fn from_command(error: anyhow::Error, operation_id: &str) -> Failure {
         match error.downcast::<GeneratedError>() {
-            Ok(generated) => Failure::from_generated(generated).await,
+            Ok(generated) => {
+                let sent = !matches!(&generated, credits_sdk::api::Error::CommunicationError(e) if e.is_connect());
+                let failure = Failure::from_generated(generated).await;
+                let may_have_applied = match &failure {
+                    Failure::Api { status, .. } => !(400..=499).contains(status),
+                    Failure::Transport(_) => sent,
+                    _ => false,
+                };
+                // An operation not known to be safe to repeat counts as unsafe.
+                if may_have_applied && credits_sdk::api::is_retry_safe(operation_id) != Some(true) {
+                    Failure::Unknown(Box::new(failure))
+                } else {
+                    failure
+                }
+            }
             Err(other) => Failure::Usage(format!("{other:#}")),
         }
     }
@@ -188,6 +209,9 @@ impl fmt::Display for Failure {
             }
             Failure::Transport(message) => write!(f, "error: no answer from the API: {message}"),
             Failure::Other(message) => write!(f, "error: {message}"),
+            Failure::Unknown(failure) => {
+                write!(f, "{failure}\nunknown outcome: the request may have been applied; look it up before retrying")
+            }
         }
     }
 }

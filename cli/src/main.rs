@@ -252,7 +252,7 @@ fn run(matches: &ArgMatches) -> Result<(), Failure> {
         let args = SandboxArgs::from_arg_matches(sub).map_err(|e| Failure::Usage(e.to_string()))?;
         return runtime.block_on(run_sandbox(args, global.api_key));
     }
-    let Some((_, generated)) = operations().into_iter().find(|(op, _)| op.command == name) else {
+    let Some((op, generated)) = operations().into_iter().find(|(op, _)| op.command == name) else {
         return Err(Failure::Usage(format!("unknown command `{name}`; see `credits --help`")));
     };
     let client = client(&global)?;
@@ -261,7 +261,7 @@ fn run(matches: &ArgMatches) -> Result<(), Failure> {
     runtime.block_on(async {
         match cli.execute(generated, sub).await {
             Ok(()) => printer.failure().map_or(Ok(()), |failure| Err(Failure::Other(failure))),
-            Err(error) => Err(Failure::from_command(error).await),
+            Err(error) => Err(Failure::from_command(error, op.operation_id).await),
         }
     })
 }

@@ -160,6 +160,51 @@ async fn credits_add_and_deduct_move_the_balance() {
     assert_eq!(num(&balance["balance"]), 379.5);
 }
 
+/// The README's retry loop for a script: exit 5 or 6 try again; exit 7 look the charge up
+/// (here: the account's transactions with the script's description) before trying again.
+#[tokio::test]
+async fn the_documented_retry_loop_charges_once_through_lost_answers_and_5xx_after_the_write() {
+    let sandbox = sandbox().await;
+    let id = create_account(&sandbox, "user_1").await;
+    credits(&sandbox, &["add-credits", "--external-id", "user_1", "--amount", "1000"]).await.json();
+    let faults = [
+        Fault::DropConnection { after_write: true },
+        Fault::Status { status: 503, retry_after: None, after_write: true },
+        Fault::Status { status: 500, retry_after: None, after_write: false },
+        Fault::DropConnection { after_write: false },
+    ];
+    let mut exits = Vec::new();
+    for (charge, fault) in faults.iter().enumerate() {
+        let description = format!("charge-{charge}");
+        sandbox.faults().fail_next(1, fault.clone());
+        loop {
+            let run = credits(
+                &sandbox,
+                &["deduct-credits", "--external-id", "user_1", "--amount", "100", "--description", &description],
+            )
+            .await;
+            exits.push(run.code);
+            match run.code {
+                0 => break,
+                5 | 6 => continue,
+                7 => {
+                    let listed = credits(&sandbox, &["list-transactions", "--account-id", &id]).await.json();
+                    let landed = listed["items"]
+                        .as_array()
+                        .is_some_and(|all| all.iter().any(|t| t["description"] == description.as_str()));
+                    if landed {
+                        break;
+                    }
+                }
+                other => panic!("unexpected exit {other}: {run:#?}"),
+            }
+        }
+    }
+    assert!(exits.iter().filter(|code| **code == 7).count() >= 3, "exits: {exits:?}");
+    let balance = credits(&sandbox, &["get-balance", "--external-id", "user_1"]).await.json();
+    assert_eq!(num(&balance["balance"]), 600.0, "four charges of 100, each exactly once (exits {exits:?})");
+}
+
 #[tokio::test]
 async fn reservations_reserve_confirm_cancel_and_a_refused_confirm() {
     let sandbox = sandbox().await;
@@ -444,10 +489,16 @@ async fn api_and_configuration_errors_have_their_own_exit_codes() {
     assert_eq!(clear.code, 3, "{clear:#?}");
     assert_eq!(sandbox.request_count(), before);
 
-    // A server error on a grant (not retried: it is not safe to repeat): exit 5.
+    // A server error on a grant (not retried: it is not safe to repeat, and it may have been
+    // applied): exit 7, look it up before retrying.
     sandbox.faults().fail_next(1, Fault::Status { status: 500, retry_after: None, after_write: false });
     let failed = credits(&sandbox, &["add-credits", "--external-id", "nobody", "--amount", "1"]).await;
-    failed.api_error(5, "500");
+    failed.api_error(7, "500");
+    assert!(failed.stderr.contains("unknown outcome"), "{failed:#?}");
+    // A server error on a read, after its retries: exit 5, safe to try again.
+    sandbox.faults().fail_next(10, Fault::Status { status: 503, retry_after: None, after_write: false });
+    credits(&sandbox, &["list-accounts"]).await.api_error(5, "503");
+    sandbox.faults().clear();
 
     // Nothing listening (a loopback port that refuses connections): a transport error, exit 6.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

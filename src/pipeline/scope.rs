@@ -2,7 +2,7 @@
 //! around one generated request.
 
 use std::cell::Cell;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 
@@ -16,6 +16,9 @@ tokio::task_local! {
 pub(crate) struct CallContext {
     /// A timeout for this call's attempts that overrides the client's.
     timeout: Option<Duration>,
+    /// A deadline for the whole call, retries included, earlier than the client's budget
+    /// would give it (a guarded call's steps share one).
+    deadline: Option<Instant>,
     /// What the pipeline saw, left for the caller to read when the call ends.
     report: Cell<CallReport>,
 }
@@ -25,33 +28,42 @@ pub(crate) struct CallContext {
 pub(crate) struct CallReport {
     /// The status of the last response, if one arrived.
     pub status: Option<StatusCode>,
-    /// The number of attempts sent (more than 1 means the call was retried).
-    pub attempts: u32,
     /// Why the pipeline refused the last response, if it did.
     pub refused: Option<Refused>,
+    /// The spec's `operationId` of the call.
+    pub operation: Option<&'static str>,
 }
 
 /// Runs one generated request with its own per-attempt timeout, overriding the client's.
 ///
 /// ```no_run
 /// # async fn run(client: credits_sdk::api::Client) -> Result<(), Box<dyn std::error::Error>> {
-/// use std::time::Duration;
+/// use std::time::{Duration, Instant};
 /// use credits_sdk::api::with_attempt_timeout;
 /// let balance = with_attempt_timeout(Duration::from_secs(2), client.get_balance().external_id("user_456").send()).await?;
 /// # Ok(()) }
 /// ```
 pub fn with_attempt_timeout<F: Future>(timeout: Duration, call: F) -> impl Future<Output = F::Output> {
-    CALL.scope(CallContext { timeout: Some(timeout), report: Cell::new(CallReport::default()) }, call)
+    CALL.scope(CallContext { timeout: Some(timeout), deadline: None, report: Cell::new(CallReport::default()) }, call)
 }
 
 /// `call` with per-call settings in scope, returning its output and what the pipeline saw. A
 /// combinator rather than an `async fn`, so the (large) generated future is held once instead
 /// of once per layer of async state.
-pub(crate) fn scoped<F: Future>(timeout: Option<Duration>, call: F) -> impl Future<Output = (F::Output, CallReport)> {
+pub(crate) fn scoped<F: Future>(
+    timeout: Option<Duration>,
+    deadline: Option<Instant>,
+    call: F,
+) -> impl Future<Output = (F::Output, CallReport)> {
     use futures::FutureExt;
     // The closure runs inside the scope, when the call has finished.
     let reported = call.map(|output| (output, CALL.with(|c| c.report.get())));
-    CALL.scope(CallContext { timeout, report: Cell::new(CallReport::default()) }, reported)
+    CALL.scope(CallContext { timeout, deadline, report: Cell::new(CallReport::default()) }, reported)
+}
+
+/// The deadline the current call must end by, if its scope sets one.
+pub(super) fn deadline() -> Option<Instant> {
+    CALL.try_with(|c| c.deadline).ok().flatten()
 }
 
 /// The attempt timeout the current call asks for, if it is running in a scope that sets one.

@@ -70,7 +70,8 @@ pub(crate) async fn send(
         status = tracing::field::Empty,
     );
     let retry_safe = super::operations::find(operation_id).is_some_and(|op| op.retry_safe);
-    let (result, report) = send_with_retries(client, pipeline, request, retry_safe).instrument(span).await;
+    let (result, mut report) = send_with_retries(client, pipeline, request, retry_safe).instrument(span).await;
+    report.operation = Some(operation_id);
     super::scope::report(report);
     result
 }
@@ -92,7 +93,8 @@ async fn send_with_retries(
 ) -> (reqwest::Result<Response>, CallReport) {
     let policy = &pipeline.retry;
     let started = Instant::now();
-    let deadline = started + policy.max_elapsed_time();
+    let budget_end = started + policy.max_elapsed_time();
+    let deadline = super::scope::deadline().map_or(budget_end, |scoped| scoped.min(budget_end));
     let attempt_timeout = request.timeout().copied().unwrap_or(pipeline.timeout);
     let origin = request.url().origin();
     let mut attempt = 0u32;
@@ -142,7 +144,7 @@ async fn send_with_retries(
                     span.record("status", status.as_u16());
                 }
                 let refused = outcome.as_ref().ok().and_then(|r| r.extensions().get::<Refused>().copied());
-                return (outcome, CallReport { status, attempts: attempt, refused });
+                return (outcome, CallReport { status, refused, operation: None });
             }
         }
     }

@@ -237,7 +237,7 @@ pub struct Pipeline {
     pub(super) api_key_header: HeaderValue,
     pub(super) user_agent: HeaderValue,
     pub(super) timeout: Duration,
-    pub(super) retry: RetryPolicy,
+    pub(crate) retry: RetryPolicy,
     pub(super) allow_insecure_http: bool,
     pub(super) max_response_bytes: usize,
     /// Added to every request that does not set them itself; values marked sensitive.

@@ -2,6 +2,8 @@
 //! so that credits are never left held by a call that failed.
 
 use std::fmt;
+use std::sync::Arc;
+use std::time::Instant;
 
 use crate::api::types;
 use crate::client::CreditsClient;
@@ -53,7 +55,7 @@ pub enum ReservationError<E, T> {
     /// The reservation could not be made (e.g. `insufficient_credits`); the work did not run.
     Reserve(Error),
     /// The work failed; the reservation was cancelled, or `cancel` says why it could not be
-    /// (it then expires after its TTL).
+    /// (it then stays held until it expires). Nothing was charged.
     Work {
         /// The work's error.
         error: E,
@@ -63,8 +65,8 @@ pub enum ReservationError<E, T> {
     /// The work succeeded but the confirmation failed even after retries (or the work spent
     /// more than was reserved). The work's result is kept.
     ///
-    /// - `cancel: None`: nothing was charged; the reservation was cancelled so that no credits
-    ///   stay held.
+    /// - `cancel: None`: nothing was charged, and the hold is known to be gone (cancelled, or
+    ///   expired).
     /// - `cancel: Some(_)`: the reservation could not be cancelled either, so its state is
     ///   **unknown**: the confirm may have landed. Look the reservation up before charging
     ///   again. (A confirm that landed but whose answer was lost is recognised, through the
@@ -78,6 +80,17 @@ pub enum ReservationError<E, T> {
         reservation_id: String,
         /// The cancellation's error, if cancelling failed too.
         cancel: Option<Error>,
+    },
+    /// The work succeeded and spent nothing, so nothing was charged, but the reservation could
+    /// not be cancelled: it may still hold its credits until it expires. The work's result is
+    /// kept.
+    Release {
+        /// The cancellation's error.
+        error: Error,
+        /// The work's result.
+        value: T,
+        /// The reservation that may still be held.
+        reservation_id: String,
     },
 }
 
@@ -98,6 +111,9 @@ impl<E: fmt::Display, T> fmt::Display for ReservationError<E, T> {
                     "could not confirm reservation {reservation_id}: {error} (and it could not be cancelled: {cancel})"
                 )
             }
+            ReservationError::Release { error, reservation_id, .. } => {
+                write!(f, "the work spent nothing, but reservation {reservation_id} could not be cancelled: {error}")
+            }
         }
     }
 }
@@ -105,7 +121,9 @@ impl<E: fmt::Display, T> fmt::Display for ReservationError<E, T> {
 impl<E: std::error::Error + 'static, T: fmt::Debug> std::error::Error for ReservationError<E, T> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            ReservationError::Reserve(error) | ReservationError::Confirm { error, .. } => Some(error),
+            ReservationError::Reserve(error)
+            | ReservationError::Confirm { error, .. }
+            | ReservationError::Release { error, .. } => Some(error),
             ReservationError::Work { error, .. } => Some(error),
         }
     }
@@ -127,43 +145,123 @@ impl CancelOnDrop {
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
         let Some(id) = self.reservation_id.take() else { return };
+        let releases = self.client.releases.clone();
         // Drop cannot await; hand the cancellation to the runtime, if there still is one.
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let client = self.client.clone();
-            runtime.spawn(async move {
-                if let Err(error) = client.cancel_reservation(&id).await {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            releases.left_held(id, "no Tokio runtime to cancel it on");
+            return;
+        };
+        let client = self.client.clone();
+        let mut release = PendingRelease::new(releases, id);
+        runtime.spawn(async move {
+            let id = release.id.clone();
+            match client.cancel_reservation(&id).await {
+                Ok(_) => release.finish(),
+                Err(error) => {
                     tracing::warn!(reservation = %id, %error, "could not cancel an abandoned reservation");
                 }
-            });
-        }
+            }
+        });
     }
 }
 
-/// What cancelling a reservation whose confirm failed found.
+/// The background cancellations of abandoned reservations, shared by a client's clones, so
+/// that [`CreditsClient::shutdown`] can wait for them and name the holds left.
+#[derive(Debug, Default)]
+pub(crate) struct Releases {
+    state: std::sync::Mutex<ReleaseState>,
+    changed: tokio::sync::Notify,
+}
+
+#[derive(Debug, Default)]
+struct ReleaseState {
+    /// Cancellations running in the background.
+    in_flight: usize,
+    /// Reservations left held: their cancellation failed or never ran.
+    held: Vec<String>,
+}
+
+impl Releases {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ReleaseState> {
+        // The state stays consistent whatever panicked while holding the lock.
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Records a reservation left held, with a warning naming it.
+    fn left_held(&self, id: String, why: &str) {
+        tracing::warn!(reservation = %id, "an abandoned reservation stays held until it expires: {why}");
+        self.lock().held.push(id);
+        self.changed.notify_waiters();
+    }
+}
+
+/// One background cancellation. Its drop settles the books: a task dropped unfinished (its
+/// runtime shut down before it ran) or whose cancel failed leaves the reservation held, and
+/// says so.
+struct PendingRelease {
+    releases: Arc<Releases>,
+    id: String,
+    done: bool,
+}
+
+impl PendingRelease {
+    fn new(releases: Arc<Releases>, id: String) -> Self {
+        releases.lock().in_flight += 1;
+        Self { releases, id, done: false }
+    }
+
+    /// The reservation was cancelled.
+    fn finish(&mut self) {
+        self.done = true;
+    }
+}
+
+impl Drop for PendingRelease {
+    fn drop(&mut self) {
+        if !self.done {
+            let why = if std::thread::panicking() || tokio::runtime::Handle::try_current().is_err() {
+                "the runtime shut down before it was cancelled"
+            } else {
+                "its cancellation failed"
+            };
+            self.releases.left_held(std::mem::take(&mut self.id), why);
+        }
+        self.releases.lock().in_flight -= 1;
+        self.releases.changed.notify_waiters();
+    }
+}
+
+/// What cancelling a reservation found.
 enum Release {
-    /// Cancelled: the confirm did not land and nothing was charged.
+    /// The hold is gone: cancelled (now or by an earlier attempt) or expired. Nothing was
+    /// charged.
     Released,
-    /// The reservation was already confirmed for the same amount: the confirm landed.
+    /// The reservation was already confirmed for the amount spent: the confirm landed.
     AlreadyConfirmed(types::ConfirmReservationResponse),
-    /// The cancel failed too; the last error.
+    /// The cancel failed; the last error.
     Failed(Error),
 }
 
-/// How many times the guard tries to cancel after a failed confirm, each try with the
-/// client's retries, before it reports the reservation's state as unknown.
+/// How many times the guard tries to cancel, each try with the client's retries, before it
+/// reports the reservation's state as unknown (all within the settlement's budget).
 const RELEASE_TRIES: u32 = 3;
 
 impl CreditsClient {
-    /// Cancels a reservation whose confirm for `credits` failed, recognising a confirm that
-    /// landed anyway: the cancel is then refused with the reservation `confirmed` for the same
-    /// amount. A cancel whose outcome is unknown (timeouts, 5xx) is tried again.
-    async fn release_after_failed_confirm(&self, reservation_id: &str, credits: Credits) -> Release {
+    /// Cancels a reservation, recognising a hold already gone (cancelled or expired) and,
+    /// when the work `spent` credits whose confirm failed, a confirm that landed anyway: the
+    /// cancel is then refused with the reservation `confirmed` for the same amount. A cancel
+    /// whose outcome is unknown (timeouts, 5xx) is tried again (cancelling is safe to repeat).
+    async fn release(&self, reservation_id: &str, spent: Option<Credits>) -> Release {
+        use crate::resources::reservations::{landed, landed_confirmation};
         let mut last = None;
         for _ in 0..RELEASE_TRIES {
             match self.cancel_reservation(reservation_id).await {
                 Ok(_) => return Release::Released,
-                Err(Error::Api(api)) if !crate::pipeline::retry::is_retryable_status(api.status) => {
-                    return match crate::resources::reservations::landed_confirmation(&api, reservation_id, credits) {
+                Err(Error::Api(api)) if !api.status.is_server_error() && api.status.as_u16() != 429 => {
+                    if landed(&api, "expired").is_some() {
+                        return Release::Released;
+                    }
+                    return match spent.and_then(|credits| landed_confirmation(&api, reservation_id, credits)) {
                         Some(confirmation) => Release::AlreadyConfirmed(confirmation),
                         None => Release::Failed(Error::Api(api)),
                     };
@@ -173,6 +271,38 @@ impl CreditsClient {
             }
         }
         Release::Failed(last.unwrap_or_else(|| Error::invalid("the reservation could not be cancelled")))
+    }
+
+    /// Waits for the background cancellations of abandoned reservations (guards whose future
+    /// was dropped, or whose work panicked) and returns the ids of the reservations left held:
+    /// those whose cancel failed, or never ran because their runtime had shut down or there
+    /// was none. Each of those was also logged as a warning. Call it before a program ends, so
+    /// that the last cancellations run before the runtime goes (a cancellation handed to a
+    /// runtime that shuts down is dropped). It ends within one call budget of the last
+    /// cancellation's start; the client stays usable, and the returned ids are not reported
+    /// again.
+    ///
+    /// ```no_run
+    /// # async fn run(client: credits_sdk::CreditsClient) {
+    /// // ... the program's work ...
+    /// for id in client.shutdown().await {
+    ///     eprintln!("reservation {id} stays held until it expires");
+    /// }
+    /// # }
+    /// ```
+    pub async fn shutdown(&self) -> Vec<String> {
+        loop {
+            let changed = self.releases.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            {
+                let mut state = self.releases.lock();
+                if state.in_flight == 0 {
+                    return std::mem::take(&mut state.held);
+                }
+            }
+            changed.await;
+        }
     }
 
     /// Reserves credits, runs `work`, then confirms with what it spent, or cancels if it
@@ -190,8 +320,17 @@ impl CreditsClient {
     ///   `select!`) after the reservation was made, during the work or while confirming: the
     ///   reservation is cancelled in the background the same way (a cancel that races a
     ///   confirm that landed is refused, so nothing is undone). Dropped while the reservation
-    ///   is being created, or without a runtime (e.g. during shutdown), it stays held until it
-    ///   expires (5 minutes by default, see [`CreateReservation::expires_in`]).
+    ///   is being created, it stays held until it expires (5 minutes by default, see
+    ///   [`CreateReservation::expires_in`]). Dropped without a runtime, or just before the
+    ///   runtime shuts down (the end of `main` or of a test), the background cancel cannot run:
+    ///   a warning names the reservation, and [`shutdown`](Self::shutdown) lists it. Await
+    ///   [`shutdown`](Self::shutdown) before the program ends to let the cancels finish.
+    ///
+    /// **Time.** Creating the reservation takes at most one call budget
+    /// ([`RetryPolicy::max_elapsed`](crate::RetryPolicy::max_elapsed), 30 s by default);
+    /// settling it afterwards (the confirm, and the cancels that follow a failed one) shares one
+    /// more. So the guard adds at most twice the call budget to the work's own time, however
+    /// the API stalls; a step cut short by the budget is reported like any failed step.
     ///
     /// ```no_run
     /// # async fn call_llm(_: &str) -> Result<(String, u32), std::io::Error> { Ok((String::new(), 1)) }
@@ -222,15 +361,22 @@ impl CreditsClient {
         let mut guard = CancelOnDrop { client: self.clone(), reservation_id: Some(reservation.id.clone()) };
 
         let outcome = work(reservation.clone()).await;
+        // Settling shares one call budget, whatever the API does.
+        let settle = self.until(Instant::now() + self.call_budget());
         let settled = match outcome {
             Err(error) => {
-                let cancel = self.cancel_reservation(&reservation.id).await.err();
+                let cancel = match settle.release(&reservation.id, None).await {
+                    Release::Failed(cancel) => Some(cancel),
+                    Release::Released | Release::AlreadyConfirmed(_) => None,
+                };
                 Err(ReservationError::Work { error, cancel })
             }
-            Ok(Spent { credits, value }) if credits.is_zero() => match self.cancel_reservation(&reservation.id).await {
-                Ok(_) => Ok(Settled { value, reservation, confirmation: None }),
-                Err(error) => {
-                    Err(ReservationError::Confirm { error, value, reservation_id: reservation.id, cancel: None })
+            Ok(Spent { credits, value }) if credits.is_zero() => match settle.release(&reservation.id, None).await {
+                Release::Released | Release::AlreadyConfirmed(_) => {
+                    Ok(Settled { value, reservation, confirmation: None })
+                }
+                Release::Failed(error) => {
+                    Err(ReservationError::Release { error, value, reservation_id: reservation.id })
                 }
             },
             Ok(Spent { credits, value }) => {
@@ -240,11 +386,11 @@ impl CreditsClient {
                         reservation.amount
                     )))
                 } else {
-                    self.confirm_reservation(&reservation.id, credits).await
+                    settle.confirm_reservation(&reservation.id, credits).await
                 };
                 match confirmed {
                     Ok(confirmation) => Ok(Settled { value, reservation, confirmation: Some(confirmation) }),
-                    Err(error) => match self.release_after_failed_confirm(&reservation.id, credits).await {
+                    Err(error) => match settle.release(&reservation.id, Some(credits)).await {
                         // The confirm landed after all (an attempt whose answer was lost).
                         Release::AlreadyConfirmed(confirmation) => {
                             Ok(Settled { value, reservation, confirmation: Some(confirmation) })

@@ -168,9 +168,10 @@ impl CreditsClient {
     /// (`POST /v1/reservations/confirm`).
     ///
     /// Retried like a read (a second confirm is refused, so a retry cannot charge twice). When
-    /// a retry finds that its first attempt already confirmed the reservation with the same
-    /// amount, the call succeeds with that confirmation (`releasedAmount` and `balance` are then
-    /// unknown).
+    /// the API refuses it because the reservation is already confirmed with the same amount
+    /// (a retry whose first attempt landed, or the caller's own repeat of a confirm whose
+    /// answer was lost), the call succeeds with that confirmation (`releasedAmount` and
+    /// `balance` are then unknown): confirming is idempotent for the same amount.
     ///
     /// ```no_run
     /// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
@@ -188,18 +189,16 @@ impl CreditsClient {
             actual_amount: validate::amount("actual amount", &actual_amount.try_into())?,
         };
         let (reservation_id, actual) = (body.reservation_id.clone(), body.actual_amount.get());
-        let (result, observed) = self.call_observed(self.api().confirm_reservation().body(body).send()).await;
-        match result {
-            // A retry whose first attempt landed finds the reservation already confirmed.
-            Err(Error::Api(api)) if observed.attempts > 1 => {
-                landed_confirmation(&api, &reservation_id, actual).ok_or(Error::Api(api))
-            }
+        match self.call(self.api().confirm_reservation().body(body).send()).await {
+            // An earlier attempt or call landed: the reservation is already confirmed for `actual`.
+            Err(Error::Api(api)) => landed_confirmation(&api, &reservation_id, actual).ok_or(Error::Api(api)),
             other => other,
         }
     }
 
     /// Cancels a reservation and releases all of its credits (`POST /v1/reservations/cancel`).
-    /// A retry that finds its first attempt already cancelled the reservation succeeds.
+    /// A cancel refused because the reservation is already cancelled (a retry whose first
+    /// attempt landed, or the caller's own repeat) succeeds: cancelling is idempotent.
     ///
     /// ```no_run
     /// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
@@ -212,10 +211,9 @@ impl CreditsClient {
     ) -> Result<types::CancelReservationResponse> {
         let reservation_id = validate::non_empty("reservation id", reservation_id.as_ref())?;
         let body = types::CancelReservationRequest { reservation_id: reservation_id.clone() };
-        let (result, observed) = self.call_observed(self.api().cancel_reservation().body(body).send()).await;
-        match result {
-            // A retry whose first attempt landed finds the reservation already cancelled.
-            Err(Error::Api(api)) if observed.attempts > 1 => match landed(&api, "cancelled") {
+        match self.call(self.api().cancel_reservation().body(body).send()).await {
+            // An earlier attempt or call landed: the reservation is already cancelled.
+            Err(Error::Api(api)) => match landed(&api, "cancelled") {
                 // The response types are `#[non_exhaustive]`: built through their builder,
                 // whose conversion fails only for a required field left unset (none here);
                 // were it to fail, the server's own answer is returned instead.
@@ -233,8 +231,6 @@ impl CreditsClient {
     }
 }
 
-/// The error details of a `reservation_not_pending` refusal whose reservation is already in
-/// `status`: what a retried confirm or cancel sees when its first attempt landed.
 /// The confirmation that a 409 `reservation_not_pending` error shows already happened: the
 /// reservation is `confirmed` for exactly `actual`. The error then means that an earlier
 /// confirm of the same amount landed (its answer was lost), not that this one was refused.
@@ -259,7 +255,9 @@ pub(crate) fn landed_confirmation(
         .ok()
 }
 
-fn landed<'a>(error: &'a ApiError, status: &str) -> Option<&'a serde_json::Map<String, serde_json::Value>> {
+/// The error details of a `reservation_not_pending` refusal whose reservation is already in
+/// `status`: what a repeated confirm or cancel sees when an earlier one landed.
+pub(crate) fn landed<'a>(error: &'a ApiError, status: &str) -> Option<&'a serde_json::Map<String, serde_json::Value>> {
     if error.status.as_u16() != 409 || error.code != Some(ErrorCode::ReservationNotPending) {
         return None;
     }
