@@ -489,6 +489,9 @@ async fn api_and_configuration_errors_have_their_own_exit_codes() {
     assert_eq!(clear.code, 3, "{clear:#?}");
     assert_eq!(sandbox.request_count(), before);
 
+    // Values only the API checks: its 400, exit 4, as the README's table says.
+    credits(&sandbox, &["add-credits", "--amount", "5"]).await.api_error(4, "invalid_request");
+    credits(&sandbox, &["list-transactions", "--limit", "101"]).await.api_error(4, "invalid_request");
     // A server error on a grant (not retried: it is not safe to repeat, and it may have been
     // applied): exit 7, look it up before retrying.
     sandbox.faults().fail_next(1, Fault::Status { status: 500, retry_after: None, after_write: false });
