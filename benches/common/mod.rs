@@ -34,18 +34,14 @@ pub struct Clients {
 
 impl Clients {
     pub fn new(sandbox: &Sandbox) -> Clients {
-        let facade =
-            CreditsClient::builder().api_key(sandbox.api_key()).base_url(sandbox.base_url()).build().expect("facade");
-        let builders = Client::new_with_client(
-            sandbox.base_url(),
-            http_client(),
-            Pipeline::new(ApiKey::new(sandbox.api_key()).expect("key")),
-        );
-        let baseline = Baseline {
-            http: http_client(),
-            base_url: sandbox.base_url().to_owned(),
-            key: sandbox.api_key().to_owned(),
-        };
+        Clients::for_url(sandbox.base_url(), sandbox.api_key())
+    }
+
+    /// The three clients for a server at `base_url` (another process's sandbox) with `key`.
+    pub fn for_url(base_url: &str, key: &str) -> Clients {
+        let facade = CreditsClient::builder().api_key(key).base_url(base_url).build().expect("facade");
+        let builders = Client::new_with_client(base_url, http_client(), Pipeline::new(ApiKey::new(key).expect("key")));
+        let baseline = Baseline { http: http_client(), base_url: base_url.to_owned(), key: key.to_owned() };
         Clients { facade, builders, baseline }
     }
 }

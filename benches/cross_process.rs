@@ -1,0 +1,145 @@
+//! The verdict benchmark: what a user's service pays. The sandbox runs in **another process**
+//! (this binary started again in server mode), so this process's CPU time is the client's
+//! alone. For 1, 16 and 64 concurrent tasks, every round runs a batch of reserve + confirm
+//! pairs through the hand-written reqwest baseline, the generated builders and the facade, in
+//! a shuffled order; each batch's wall time and this process's CPU time (user + sys, from
+//! `getrusage`) are measured. Reports, per variant, the median over rounds of the per-round
+//! ratio to the baseline of the same round: throughput, and client CPU per call.
+//!
+//! `cargo bench --bench cross_process` (`ROUNDS`, default 15; `PAIRS`, default 400)
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+const VARIANTS: [&str; 3] = ["hand-written", "builders", "facade"];
+const SERVER_ENV: &str = "CREDITS_BENCH_SERVER";
+
+fn main() {
+    if std::env::var_os(SERVER_ENV).is_some() {
+        serve();
+        return;
+    }
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let rounds: usize = env_or("ROUNDS", if quick { 1 } else { 15 });
+    let pairs: usize = env_or("PAIRS", if quick { 16 } else { 400 });
+
+    let (mut server, base_url, key) = start_server();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let clients = common::Clients::for_url(&base_url, &key);
+    let account_id: Arc<str> = runtime.block_on(common::rich_account(&clients.facade)).into();
+    println!(
+        "cross_process: sandbox in another process; {rounds} rounds of {pairs} reserve + confirm pairs per variant; \
+         load average before: {}",
+        load_average()
+    );
+    println!(
+        "{:>6} {:<13} {:>10} {:>14} {:>16} {:>18}",
+        "tasks", "variant", "pairs/s", "CPU µs/call", "throughput ×hand", "CPU per call ×hand"
+    );
+    for tasks in [1usize, 16, 64] {
+        // [variant] -> per round (pairs/s, CPU µs per call)
+        let mut samples: [Vec<(f64, f64)>; 3] = Default::default();
+        for round in 0..rounds + 1 {
+            let mut order = [0usize, 1, 2];
+            fastrand::shuffle(&mut order);
+            for variant in order {
+                let (clients, account_id) = (clients.clone(), account_id.clone());
+                let cpu_before = cpu_time();
+                let elapsed = runtime.block_on(common::run_concurrently(tasks, pairs, move |_| {
+                    let (clients, account_id) = (clients.clone(), account_id.clone());
+                    async move {
+                        let operation = common::Operation::ReserveConfirm;
+                        clients
+                            .call_once(
+                                operation,
+                                [common::HAND, common::BUILDERS, common::FACADE][variant],
+                                &account_id,
+                            )
+                            .await;
+                    }
+                }));
+                let cpu = cpu_time().saturating_sub(cpu_before);
+                // The first round warms the pools up.
+                if round > 0 {
+                    let calls = (2 * pairs) as f64;
+                    samples[variant].push((pairs as f64 / elapsed.as_secs_f64(), cpu.as_secs_f64() * 1e6 / calls));
+                }
+            }
+        }
+        for (variant, name) in VARIANTS.iter().enumerate() {
+            let rate = median(samples[variant].iter().map(|s| s.0));
+            let cpu = median(samples[variant].iter().map(|s| s.1));
+            let paired = |pick: fn(&(f64, f64)) -> f64| {
+                median(samples[variant].iter().zip(&samples[0]).map(|(v, h)| pick(v) / pick(h)))
+            };
+            println!(
+                "{tasks:>6} {name:<13} {rate:>10.0} {cpu:>14.1} {:>16.3} {:>18.3}",
+                paired(|s| s.0),
+                paired(|s| s.1)
+            );
+        }
+    }
+    println!("load average after: {}", load_average());
+    drop(server.stdin.take());
+    let _ = server.wait();
+}
+
+/// Server mode: the sandbox on a loopback port until standard input closes.
+fn serve() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let sandbox = credits_sandbox::Sandbox::start().await.expect("sandbox");
+        println!("{} {}", sandbox.base_url(), sandbox.api_key());
+        std::io::stdout().flush().expect("stdout");
+        // Until the parent closes our standard input (or exits).
+        tokio::task::spawn_blocking(|| std::io::copy(&mut std::io::stdin(), &mut std::io::sink())).await.ok();
+        drop(sandbox);
+    });
+}
+
+fn start_server() -> (std::process::Child, String, String) {
+    let mut child = Command::new(std::env::current_exe().expect("this binary"))
+        .env(SERVER_ENV, "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the sandbox process");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the sandbox's address");
+    let mut parts = line.split_whitespace();
+    let base_url = parts.next().expect("base URL").to_owned();
+    let key = parts.next().expect("key").to_owned();
+    (child, base_url, key)
+}
+
+/// This process's CPU time so far (user + system, all threads).
+fn cpu_time() -> Duration {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a complete `rusage` into the pointer it is given.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let of = |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
+    of(usage.ru_utime) + of(usage.ru_stime)
+}
+
+fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut values: Vec<f64> = values.collect();
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
