@@ -6,7 +6,7 @@
 //! `getrusage`) are measured. Reports, per variant, the median over rounds of the per-round
 //! ratio to the baseline of the same round: throughput, and client CPU per call.
 //!
-//! `cargo bench --bench cross_process` (`ROUNDS`, default 15; `PAIRS`, default 400)
+//! `cargo bench --bench cross_process` (`ROUNDS`, default 15; `PAIRS`, default 400; `ONLY`)
 
 mod common;
 
@@ -26,6 +26,8 @@ fn main() {
     let quick = !std::env::args().any(|a| a == "--bench");
     let rounds: usize = env_or("ROUNDS", if quick { 1 } else { 15 });
     let pairs: usize = env_or("PAIRS", if quick { 16 } else { 400 });
+    // For profiling one variant alone: ONLY=0 (hand-written), 1 (builders), 2 (facade).
+    let only: Option<usize> = std::env::var("ONLY").ok().and_then(|v| v.parse().ok());
 
     let (mut server, base_url, key) = start_server();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
@@ -46,7 +48,7 @@ fn main() {
         for round in 0..rounds + 1 {
             let mut order = [0usize, 1, 2];
             fastrand::shuffle(&mut order);
-            for variant in order {
+            for variant in order.into_iter().filter(|v| only.is_none_or(|o| o == *v)) {
                 let (clients, account_id) = (clients.clone(), account_id.clone());
                 let cpu_before = cpu_time();
                 let elapsed = runtime.block_on(common::run_concurrently(tasks, pairs, move |_| {
@@ -69,6 +71,9 @@ fn main() {
                     samples[variant].push((pairs as f64 / elapsed.as_secs_f64(), cpu.as_secs_f64() * 1e6 / calls));
                 }
             }
+        }
+        if only.is_some() {
+            continue;
         }
         for (variant, name) in VARIANTS.iter().enumerate() {
             let rate = median(samples[variant].iter().map(|s| s.0));
