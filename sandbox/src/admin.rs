@@ -2,6 +2,11 @@
 //! `/_sandbox/stats` and `/_sandbox/clock`. They need no API key, are never counted or
 //! faulted, and answer loopback clients only (the server refuses others with 403). Their
 //! types are the sandbox's own: the spec does not describe them.
+//!
+//! Every answer here, the live ledger page and the JSON alike, carries [`secured`]'s headers:
+//! a `Content-Security-Policy` that lets the page run only its own inline script and style
+//! (by their SHA-256, computed from the embedded page) and fetch only from the sandbox, and
+//! no framing, sniffing or referrer. The page shows project keys only [`masked`].
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,8 +21,10 @@ use chrono::{DateTime, Utc};
 
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
-use axum::http::HeaderMap;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{
+    CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::Projects;
@@ -83,7 +90,67 @@ pub fn router(state: AdminState) -> Router {
         .route("/_sandbox/state", get(export_state).put(import_state).layer(DefaultBodyLimit::max(MAX_STATE_BYTES)))
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
+        // After the fallbacks, so that their 404 and 405 answers carry the headers too.
+        .layer(axum::middleware::map_response(secure))
         .with_state(state)
+}
+
+async fn secure(response: Response) -> Response {
+    secured(response)
+}
+
+/// `response` with the headers every `/_sandbox` answer carries (the server adds them also to
+/// the answers it makes before this router: a non-loopback client's 403, a handler's panic).
+pub(crate) fn secured(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_SECURITY_POLICY, page_policy().clone());
+    // Also said by the policy's `frame-ancestors`, for browsers that read only this.
+    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+}
+
+/// The page's `Content-Security-Policy`: nothing by default; its inline `<script>` and
+/// `<style>` blocks by hash (so no other script, injected or not, runs, and no
+/// `'unsafe-inline'` is needed); fetches to the sandbox itself; no framing, `<base>` or form.
+/// Computed once from [`PAGE`], so an edit to the page cannot leave a stale hash.
+fn page_policy() -> &'static HeaderValue {
+    static POLICY: std::sync::LazyLock<HeaderValue> = std::sync::LazyLock::new(|| {
+        let sources = |tag: &str| -> String {
+            inline_blocks(PAGE, tag).map(|block| format!(" 'sha256-{}'", csp_hash(block))).collect()
+        };
+        let policy = format!(
+            "default-src 'none'; script-src{}; style-src{}; connect-src 'self'; base-uri 'none'; \
+             form-action 'none'; frame-ancestors 'none'",
+            sources("script"),
+            sources("style"),
+        );
+        // Base64 and ASCII only, so always a valid header; the strictest policy otherwise.
+        HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("default-src 'none'"))
+    });
+    &POLICY
+}
+
+/// The contents of each `<tag>…</tag>` block of `page` (tags written without attributes, as
+/// the page writes them): exactly the text a browser hashes for a CSP `'sha256-…'` source.
+fn inline_blocks<'a>(page: &'a str, tag: &str) -> impl Iterator<Item = &'a str> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let mut rest = page;
+    std::iter::from_fn(move || {
+        let start = rest.find(&open)? + open.len();
+        let length = rest[start..].find(&close)?;
+        let block = &rest[start..start + length];
+        rest = &rest[start + length + close.len()..];
+        Some(block)
+    })
+}
+
+/// A CSP hash source's digest: SHA-256, in standard base64 with padding.
+fn csp_hash(block: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(block.as_bytes()))
 }
 
 async fn set_faults(
@@ -206,18 +273,34 @@ fn ordered_keys(state: &AdminState) -> Vec<&String> {
     keys
 }
 
-/// A key as the page shows it: its first 8 and last 4 characters.
-fn masked(key: &str) -> String {
-    let chars: Vec<char> = key.chars().collect();
-    if chars.len() <= 14 {
-        return key.to_owned();
-    }
-    let head: String = chars[..8].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}…{tail}")
+/// A key as the page shows it, never enough to rebuild it: its kind (`sk_test_`,
+/// `sk_sandbox_`: a public convention, not a secret) and, only when at least 10 characters of
+/// the rest stay hidden, the rest's last 2 (`sk_sandbox_…x7`); otherwise nothing of the rest
+/// (`sk_test_local` is `sk_test_…`, a 1-character key is `…`).
+pub(crate) fn masked(key: &str) -> String {
+    let prefix = public_prefix(key);
+    let secret: Vec<char> = key[prefix.len()..].chars().collect();
+    let tail: String = if secret.len() >= 12 { secret[secret.len() - 2..].iter().collect() } else { String::new() };
+    format!("{prefix}…{tail}")
 }
 
-/// `GET /_sandbox/projects`: `[{"project": 0, "key": "sk_sandb…abcd"}, …]`, keys masked.
+/// The longest of `sk_<word>_` (a word of 1 to 8 lowercase letters) and `sk_` that starts
+/// `key` and leaves at least 4 characters hidden after it; `""` if none does.
+fn public_prefix(key: &str) -> &str {
+    let hides_enough = |prefix: &str| key[prefix.len()..].chars().count() >= 4;
+    let Some(rest) = key.strip_prefix("sk_") else { return "" };
+    let word = rest.bytes().take_while(u8::is_ascii_lowercase).count();
+    if (1..=8).contains(&word) && rest.as_bytes().get(word) == Some(&b'_') {
+        // ASCII up to here, so the index is a character boundary.
+        let kind = &key[..3 + word + 1];
+        if hides_enough(kind) {
+            return kind;
+        }
+    }
+    if hides_enough("sk_") { &key[..3] } else { "" }
+}
+
+/// `GET /_sandbox/projects`: `[{"project": 0, "key": "sk_sandbox_…cd"}, …]`, keys masked.
 async fn projects(State(state): State<AdminState>) -> Json<Value> {
     let list: Vec<Value> = ordered_keys(&state)
         .into_iter()
@@ -242,4 +325,46 @@ async fn view(
     let now = project.now();
     project.catch_up(now);
     Ok(Json(project.view(now)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_csp_hash_is_the_base64_sha256_of_the_block() {
+        assert_eq!(csp_hash("abc"), "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
+    }
+
+    #[test]
+    fn the_policy_names_every_inline_block_of_the_page_by_hash() {
+        let policy = page_policy().to_str().unwrap();
+        for tag in ["script", "style"] {
+            let blocks: Vec<&str> = inline_blocks(PAGE, tag).collect();
+            assert_eq!(blocks.len(), PAGE.matches(&format!("<{tag}")).count(), "every <{tag}> is written bare");
+            assert!(!blocks.is_empty());
+            let directive = policy.split("; ").find(|d| d.starts_with(&format!("{tag}-src "))).unwrap();
+            for block in blocks {
+                let source = format!("'sha256-{}'", csp_hash(block));
+                assert!(directive.contains(&source), "{directive} lacks {source}");
+            }
+        }
+        assert!(!policy.contains("unsafe"), "{policy}");
+        // A hash covers a block, not an attribute: the page must have none that runs or styles.
+        for attribute in [" style=", " onload=", " onclick=", " onchange=", "javascript:"] {
+            assert!(!PAGE.contains(attribute), "{attribute}");
+        }
+    }
+
+    #[test]
+    fn masking_shows_the_kind_and_at_most_2_characters() {
+        assert_eq!(masked("sk_sandbox_0123456789abcdefghijklmnopqrstuv"), "sk_sandbox_…uv");
+        assert_eq!(masked("sk_test_local"), "sk_test_…");
+        assert_eq!(masked("sk_test_"), "sk_…");
+        assert_eq!(masked("sk_a"), "…");
+        assert_eq!(masked("k"), "…");
+        assert_eq!(masked(""), "…");
+        assert_eq!(masked("mysecretpassword_is_long"), "…ng");
+        assert_eq!(masked("sk_ÿÿÿÿÿÿÿÿÿÿÿÿÿ"), "sk_…ÿÿ");
+    }
 }

@@ -623,14 +623,17 @@ async fn handle(
     }
     if !v1 {
         if !admin_allowed(peer.ip()) {
-            return Ok(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "the /_sandbox endpoints answer loopback clients only",
-            )
-            .into_response());
+            return Ok(admin::secured(
+                ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "the /_sandbox endpoints answer loopback clients only",
+                )
+                .into_response(),
+            ));
         }
-        return Ok(call(&app.admin, request).await);
+        // Secured here too: a handler's panic is answered outside the admin router's layer.
+        return Ok(admin::secured(call(&app.admin, request).await));
     }
     match app.faults.take() {
         None => Ok(call(&app.api, request).await),

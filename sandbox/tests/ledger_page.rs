@@ -28,7 +28,7 @@ async fn the_view_shows_exact_amounts_and_masks_keys() {
     assert_eq!(api.add(&id, "0.00000000001").await.0, 200);
     let _held = api.reserve(&id, "0.1").await;
     let (status, projects) = decode(api.http.get(api.url("/_sandbox/projects")).send().await.unwrap()).await;
-    assert_eq!((status, projects), (200, json!([{ "project": 0, "key": "sk_sandb…1234" }])));
+    assert_eq!((status, projects), (200, json!([{ "project": 0, "key": "sk_sandbox_…34" }])));
     let (status, view) = decode(api.http.get(api.url("/_sandbox/view?project=0")).send().await.unwrap()).await;
     assert_eq!(status, 200);
     assert_eq!(view["now"], json!("2025-01-15T09:00:00.000Z"));
