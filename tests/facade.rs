@@ -164,10 +164,7 @@ async fn cancel_releases_everything_and_list_shows_the_states() {
     // Cancelling is idempotent; cancelling a confirmed reservation is refused.
     client.cancel_reservation(&dropped.id).await.unwrap();
     client.confirm_reservation(&kept.id, 10).await.unwrap();
-    assert_eq!(
-        client.cancel_reservation(&kept.id).await.unwrap_err().code(),
-        Some(&ErrorCode::ReservationNotPending)
-    );
+    assert_eq!(client.cancel_reservation(&kept.id).await.unwrap_err().code(), Some(&ErrorCode::ReservationNotPending));
 }
 
 #[tokio::test]
