@@ -127,8 +127,15 @@ fn check_fields<T: Body>(bytes: &[u8]) -> Result<Numbers, ApiError> {
 /// any depth (`{"amount": 1, "amount": 500}` must not grant 500). Returns whether the document
 /// is an object. serde_json's nesting limit (128) bounds the recursion.
 pub fn strict_json(bytes: &[u8]) -> Result<bool, serde_json::Error> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let is_object = Strict.deserialize(&mut deserializer)?;
+    strict_document(&mut serde_json::Deserializer::from_slice(bytes))
+}
+
+/// [`strict_json`] on a deserializer set up by the caller (a saved state's lifts the nesting
+/// limit, having bounded the depth itself).
+pub(crate) fn strict_document<'de, R: serde_json::de::Read<'de>>(
+    deserializer: &mut serde_json::Deserializer<R>,
+) -> Result<bool, serde_json::Error> {
+    let is_object = Strict.deserialize(&mut *deserializer)?;
     deserializer.end()?;
     Ok(is_object)
 }

@@ -1,4 +1,4 @@
-//! The `credits-sandbox` binary: serves the sandbox until Ctrl-C.
+//! The `credits-sandbox` binary: serves the sandbox until Ctrl-C or SIGTERM.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -34,7 +34,7 @@ struct Args {
     /// counterpart, Sandbox::export_all) at start; its projects' keys are added.
     #[arg(long, value_name = "FILE")]
     state: Option<std::path::PathBuf>,
-    /// With --state: write every project's state back to that file on Ctrl-C.
+    /// With --state: write every project's state back to that file on Ctrl-C or SIGTERM.
     #[arg(long, requires = "state")]
     save_on_exit: bool,
     /// Start each project with demo data (account `user_demo` with 1000 credits, a "Pro" plan).
@@ -71,8 +71,9 @@ async fn main() -> std::io::Result<()> {
     for key in args.api_keys {
         builder = builder.api_key(key);
     }
-    // Listen for Ctrl-C before the address is announced: a SIGINT sent as soon as a client
-    // knows the address must stop the sandbox cleanly (saving its state), not kill it.
+    // Listen for Ctrl-C and SIGTERM (what docker, systemd and CI send) before the address is
+    // announced: a signal sent as soon as a client knows the address must stop the sandbox
+    // cleanly (saving its state), not kill it.
     let interrupted = interrupt_signal()?;
     let sandbox = match builder.start().await {
         Ok(sandbox) => sandbox,
@@ -87,10 +88,8 @@ async fn main() -> std::io::Result<()> {
     }
     interrupted.await;
     if let (true, Some(path)) = (args.save_on_exit, &args.state) {
-        // Written next to the file, then renamed over it: a crash never leaves half a file.
-        let partial = path.with_extension("partial");
-        std::fs::write(&partial, sandbox.export_all())?;
-        std::fs::rename(&partial, path)?;
+        save(path, &sandbox.export_all())
+            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot save the state to {}: {e}", path.display())))?;
         println!("state saved to {}", path.display());
     }
     drop(sandbox);
@@ -98,13 +97,37 @@ async fn main() -> std::io::Result<()> {
     Ok(())
 }
 
-/// Ctrl-C, registered when this is called (a future of `tokio::signal::ctrl_c` registers only
-/// when first polled).
+/// Writes `text` to `path` so that a crash or a kill at any moment leaves either the old file
+/// or the new one, whole: into a new temporary file in the same directory (a name of its own,
+/// never `path` itself, whatever `path` is called), flushed to disk, renamed over `path`, and
+/// the directory flushed so that the rename is durable too.
+fn save(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => std::path::Path::new("."),
+    };
+    let mut file = tempfile::Builder::new().prefix(".credits-sandbox-state").tempfile_in(directory)?;
+    file.write_all(text.as_bytes())?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    #[cfg(unix)]
+    std::fs::File::open(directory)?.sync_all()?;
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM, registered when this is called (a future of `tokio::signal::ctrl_c`
+/// registers only when first polled).
 #[cfg(unix)]
 fn interrupt_signal() -> std::io::Result<impl Future<Output = ()>> {
-    let mut signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
     Ok(async move {
-        signal.recv().await;
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
     })
 }
 

@@ -402,7 +402,12 @@ impl Sandbox {
             .iter()
             .filter_map(|key| {
                 let text = export_project(self.projects.get(key)?);
-                Some((key.clone(), serde_json::value::RawValue::from_string(text).ok()?))
+                // Not `RawValue::from_string`: its check stops at 128 levels, and the deepest
+                // metadata the API accepts lies deeper in a project's state.
+                let mut deserializer = serde_json::Deserializer::from_str(&text);
+                deserializer.disable_recursion_limit();
+                let raw = <Box<serde_json::value::RawValue> as serde::Deserialize>::deserialize(&mut deserializer);
+                Some((key.clone(), raw.ok()?))
             })
             .collect();
         let file = StateFile { format: STATE_FILE_FORMAT.into(), version: crate::store::STATE_VERSION, projects };
@@ -677,8 +682,7 @@ pub(crate) fn import_project(project: &Mutex<Project>, text: &str) -> Result<(),
 
 /// The projects of a saved-state file, by API key.
 fn parse_state_file(text: &str) -> Result<HashMap<String, Box<serde_json::value::RawValue>>, String> {
-    crate::extract::strict_json(text.as_bytes()).map_err(|e| format!("the state file is not valid JSON: {e}"))?;
-    let file: StateFile = serde_json::from_str(text).map_err(|e| format!("not a sandbox state file: {e}"))?;
+    let file: StateFile = crate::store::parse_state(text, "a sandbox state file")?;
     if file.format != STATE_FILE_FORMAT {
         return Err(format!("the state file's format is `{}`, not `{STATE_FILE_FORMAT}`", file.format));
     }

@@ -20,15 +20,20 @@ fn start(args: &[&str]) -> (Child, String) {
 }
 
 /// Ctrl-C, then waits for the exit (10 s at most).
-fn interrupt(mut child: Child) -> std::process::ExitStatus {
-    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+fn interrupt(child: Child) -> std::process::ExitStatus {
+    signal(child, "-INT")
+}
+
+/// Sends `signal` (`-INT`, `-TERM`), then waits for the exit (10 s at most).
+fn signal(mut child: Child, signal: &str) -> std::process::ExitStatus {
+    let status = Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(status) = child.try_wait().unwrap() {
             return status;
         }
-        assert!(Instant::now() < deadline, "the binary did not stop on SIGINT");
+        assert!(Instant::now() < deadline, "the binary did not stop on {signal}");
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -76,5 +81,35 @@ async fn save_on_exit_writes_the_state_and_the_next_start_loads_it() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("version 7 is not supported"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn sigterm_saves_like_ctrl_c_even_to_a_file_named_like_a_temporary_one() {
+    let dir = std::env::temp_dir().join(format!("credits-sandbox-sigterm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The old binary wrote to `<path>.partial` first: for this name, the file itself.
+    let file = dir.join("state.partial");
+    let _ = std::fs::remove_file(&file);
+    let path = file.to_str().unwrap();
+    let http = reqwest::Client::new();
+    let args = ["--addr", "127.0.0.1:0", "--api-key", "sk_term", "--state", path, "--save-on-exit"];
+    for name in ["first", "second"] {
+        let (child, url) = start(&args);
+        let created = http
+            .post(format!("{url}/v1/accounts/create"))
+            .header("X-API-Key", "sk_term")
+            .json(&json!({ "name": name, "externalId": name }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 200);
+        assert!(signal(child, "-TERM").success(), "SIGTERM is a clean stop");
+        let saved = std::fs::read_to_string(&file).expect("the state was saved on SIGTERM");
+        assert!(saved.contains(&format!("\"{name}\"")), "{saved}");
+        assert!(saved.contains("\"first\""), "the earlier start's account was loaded and kept: {saved}");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers, [std::ffi::OsString::from("state.partial")], "no temporary file is left");
     std::fs::remove_dir_all(&dir).unwrap();
 }

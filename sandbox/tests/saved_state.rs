@@ -122,3 +122,48 @@ async fn a_state_file_starts_a_sandbox_with_every_saved_project() {
     let error = Sandbox::builder().state("{\"format\": \"x\"}").start().await.unwrap_err();
     assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
 }
+
+/// Metadata nested `levels` deep: `{"n": {"n": … 1}}`.
+fn nested(levels: usize) -> Value {
+    (1..levels).fold(json!({ "n": 1 }), |inner, _| json!({ "n": inner }))
+}
+
+#[tokio::test]
+async fn the_deepest_metadata_the_api_accepts_survives_every_way_state_is_saved_and_loaded() {
+    let api = Api::with(Sandbox::builder().api_key("sk_deep")).await;
+    // The body's own object plus 126 levels: the most serde_json's limit lets the API take.
+    // (The answer nests it deeper still, past what a default serde_json reader takes: only the
+    // status is read.)
+    let create = |body: Value| api.http.post(api.url("/v1/accounts/create")).header("X-API-Key", "sk_deep").json(&body);
+    let created =
+        create(json!({ "name": "Deep", "externalId": "deep", "metadata": nested(126) })).send().await.unwrap();
+    assert_eq!(created.status(), 200);
+    let refused = create(json!({ "name": "Deeper", "metadata": nested(127) })).send().await.unwrap();
+    assert_eq!(refused.status(), 400, "one level more is refused by the API");
+    let saved = api.sandbox.export_state("sk_deep").unwrap();
+
+    // Into a running sandbox, from Rust and over the admin endpoint.
+    let fresh = Api::with(Sandbox::builder().api_key("sk_deep")).await;
+    fresh.sandbox.import_state("sk_deep", &saved).expect("its own export loads");
+    assert_eq!(fresh.sandbox.export_state("sk_deep").unwrap(), saved);
+    let put = fresh.http.put(fresh.url("/_sandbox/state")).header("X-API-Key", "sk_deep").body(saved.clone());
+    let (status, body) = decode(put.send().await.unwrap()).await;
+    assert_eq!((status, body), (200, json!({ "success": true })));
+
+    // As a whole state file, at start (what --state reads and --save-on-exit writes).
+    let file = api.sandbox.export_all();
+    assert!(file.contains("\"deep\""), "the deep project is in the file");
+    let restarted = Api::with(Sandbox::builder().state(file)).await;
+    assert_eq!(restarted.sandbox.export_state("sk_deep").unwrap(), saved);
+}
+
+#[tokio::test]
+async fn a_state_nested_deeper_than_any_the_sandbox_writes_is_refused_without_overflowing() {
+    let api = Api::with(Sandbox::builder().api_key("sk_deep")).await;
+    let hostile = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let error = api.sandbox.import_state("sk_deep", &hostile).unwrap_err();
+    assert!(error.to_string().contains("levels deep"), "{error}");
+    let file = format!(r#"{{"format": "credits-sandbox-state", "version": 1, "projects": {hostile}}}"#);
+    let started = Sandbox::builder().state(file).start().await;
+    assert!(started.is_err_and(|e| e.to_string().contains("levels deep")));
+}

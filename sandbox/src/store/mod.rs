@@ -24,6 +24,7 @@ mod usage;
 mod view;
 
 pub use accounts::TransactionQuery;
+pub(crate) use snapshot::parse_state;
 pub use snapshot::{STATE_FORMAT, STATE_VERSION, StateError};
 pub use usage::UsageQuery;
 pub use view::View;

@@ -27,6 +27,58 @@ pub const STATE_FORMAT: &str = "credits-sandbox-project";
 /// The version of the saved-state format this sandbox writes and reads.
 pub const STATE_VERSION: u32 = 1;
 
+/// The deepest nesting a saved state may have. The API accepts request bodies nested within
+/// serde_json's limit (127 levels), so metadata is at most 126 deep; a state file holds it at
+/// most 6 levels further in (file, projects, project, rows, row, field). A file nested deeper
+/// than this cannot be one the sandbox wrote.
+pub const MAX_STATE_DEPTH: usize = 128 + 8;
+
+/// Parses saved state (a project, or a whole state file) as `what`: one strict JSON document
+/// (no repeated key) nested at most [`MAX_STATE_DEPTH`] levels, then typed. serde_json's own
+/// limit of 128 would refuse the deepest metadata the API accepts; it is lifted here only after
+/// the depth was bounded by a scan that does not recurse, so the parse cannot exhaust the stack.
+pub(crate) fn parse_state<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, String> {
+    let depth = nesting_depth(text.as_bytes());
+    if depth > MAX_STATE_DEPTH {
+        return Err(format!(
+            "not {what}: nested {depth} levels deep, more than the {MAX_STATE_DEPTH} saved state can have"
+        ));
+    }
+    let mut strict = serde_json::Deserializer::from_str(text);
+    strict.disable_recursion_limit();
+    crate::extract::strict_document(&mut strict).map_err(|e| format!("not valid JSON: {e}"))?;
+    let mut typed = serde_json::Deserializer::from_str(text);
+    typed.disable_recursion_limit();
+    T::deserialize(&mut typed).map_err(|e| format!("not {what}: {e}"))
+}
+
+/// The deepest nesting of arrays and objects in a JSON text (strings skipped), without
+/// recursion.
+fn nesting_depth(bytes: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &byte in bytes {
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 /// Exact decimals in saved state, written and read like the API's credits.
 pub(super) mod exact {
     use credits_types::Credits;
@@ -131,9 +183,7 @@ impl Project {
     /// A project with the state in `text`, keeping this project's clock and TTL; an error
     /// naming the first problem if the text is not a valid saved state.
     pub fn load_state(&self, text: &str) -> Result<Project, StateError> {
-        crate::extract::strict_json(text.as_bytes()).map_err(|e| StateError(format!("not valid JSON: {e}")))?;
-        let snapshot: Snapshot<'static> =
-            serde_json::from_str(text).map_err(|e| StateError(format!("not a saved sandbox project: {e}")))?;
+        let snapshot: Snapshot<'static> = parse_state(text, "a saved sandbox project").map_err(StateError)?;
         if snapshot.format != STATE_FORMAT {
             return fail(format!("`format` is `{}`, not `{STATE_FORMAT}`", snapshot.format));
         }
