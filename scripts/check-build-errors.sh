@@ -10,7 +10,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 
 # A member's manifest, outside the workspace: its inherited fields written out, no dev-dependencies.
 detach() {
-  sed -e '/^\[workspace\]/,/^$/d' -e 's/\.workspace = true/ = "2024"/' -e '/^\[dev-dependencies\]/,$d' "$1" \
+  # The [dev-dependencies] and [[bench]] tables are dropped (each up to the next table).
+  awk '/^\[/ { skip = ($0 == "[dev-dependencies]" || $0 == "[[bench]]") } !skip' "$1" \
+    | sed -e '/^\[workspace\]/,/^$/d' -e 's/\.workspace = true/ = "2024"/' \
     | sed -e 's/^rust-version = "2024"/rust-version = "1.88"/' -e 's/^license = "2024"/license = "MIT OR Apache-2.0"/' \
           -e 's/^repository = "2024"/repository = "https:\/\/example.invalid"/'
 }
