@@ -167,3 +167,69 @@ async fn a_state_nested_deeper_than_any_the_sandbox_writes_is_refused_without_ov
     let started = Sandbox::builder().state(file).start().await;
     assert!(started.is_err_and(|e| e.to_string().contains("levels deep")));
 }
+
+#[tokio::test]
+async fn a_state_whose_rows_contradict_each_other_is_refused_naming_the_row() {
+    let (api, _) = busy_project().await;
+    let saved = api.sandbox.export_state("sk_saved").unwrap();
+    let state: Value = serde_json::from_str(&saved).unwrap();
+    let confirmed = state["reservations"].as_array().unwrap().iter().position(|r| r["status"] == "confirmed").unwrap();
+    let debit = state["transactions"].as_array().unwrap().iter().position(|t| !t["reservationId"].is_null()).unwrap();
+    let (alice, bob) = (state["accounts"][0]["id"].clone(), state["accounts"][1]["id"].clone());
+    assert_eq!(state["transactions"][debit]["balanceAfter"], json!(138.25), "the confirm's debit ends alice's ledger");
+    let tamper = |f: &dyn Fn(&mut Value)| {
+        let mut copy = state.clone();
+        f(&mut copy);
+        copy.to_string()
+    };
+    let cases: Vec<(String, &str)> = vec![
+        // The confirmed reservation moved to another account than its debit's.
+        (tamper(&|s| s["reservations"][confirmed]["accountId"] = bob.clone()), "is not a debit of 12 from account"),
+        // A second debit charged to the same reservation (the ledger and balance still add up).
+        (
+            tamper(&|s| {
+                let transactions = s["transactions"].as_array_mut().unwrap();
+                let mut refill = transactions[debit].clone();
+                refill["id"] = json!("txn_refill");
+                refill["kind"] = json!("credit");
+                refill["reservationId"] = Value::Null;
+                refill["balanceAfter"] = json!(150.25);
+                let mut again = transactions[debit].clone();
+                again["id"] = json!("txn_again");
+                transactions.push(refill);
+                transactions.push(again);
+            }),
+            "which it did not confirm",
+        ),
+        // A debit naming a reservation that does not exist.
+        (tamper(&|s| s["transactions"][debit]["reservationId"] = json!("res_missing")), "`res_missing`"),
+        // A plan period due before the assignment started.
+        (tamper(&|s| s["accountPlans"][0]["nextEvent"] = json!("2000-01-01T00:00:00Z")), "outside its start and end"),
+        // More grants than the assignment has had periods.
+        (tamper(&|s| s["accountPlans"][0]["grants"] = json!(u64::MAX)), "more than its periods allow"),
+        // An assignment started in year 1: 24,000 monthly periods to catch up on at once.
+        (
+            tamper(&|s| {
+                s["accountPlans"][0]["startedAt"] = json!("0001-01-01T00:00:00Z");
+                s["accountPlans"][0]["nextEvent"] = json!("0001-02-01T00:00:00Z");
+            }),
+            "periods are due by now",
+        ),
+    ];
+    assert_ne!(alice, bob);
+    for (text, expected) in &cases {
+        let error = api.sandbox.import_state("sk_saved", text).unwrap_err();
+        assert!(error.to_string().contains(expected), "{expected}: {error}");
+        assert_eq!(api.sandbox.export_state("sk_saved").unwrap(), saved, "nothing was loaded");
+    }
+    // The same refusals over the admin endpoint and for a state file at start.
+    let put = |body: String| api.http.put(api.url("/_sandbox/state")).header("X-API-Key", "sk_saved").body(body).send();
+    let (text, expected) = &cases[5];
+    let (status, body) = decode(put(text.clone()).await.unwrap()).await;
+    error_code(status, &body, 400, "invalid_state");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains(expected)), "{body}");
+    let file = json!({ "format": "credits-sandbox-state", "version": 1, "projects": { "sk_saved": serde_json::from_str::<Value>(text).unwrap() } });
+    let started = Sandbox::builder().manual_clock(at("2025-01-31T09:00:00Z")).state(file.to_string()).start().await;
+    assert!(started.is_err_and(|e| e.to_string().contains(expected)));
+    assert_eq!(api.sandbox.export_state("sk_saved").unwrap(), saved);
+}

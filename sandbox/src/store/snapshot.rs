@@ -10,6 +10,9 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
+use chrono::{DateTime, Utc};
+
+use credits_types::types::PlanInterval;
 use credits_types::{ReservationStatus, TransactionType};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -77,6 +80,22 @@ fn nesting_depth(bytes: &[u8]) -> usize {
         }
     }
     deepest
+}
+
+/// The most plan periods a loaded assignment may have due at the clock's time: a load catches
+/// up on them at once (grants, resets), so an assignment started in the distant past would
+/// hold the server for as long as it takes; one that far behind is refused instead.
+pub const MAX_CATCH_UP_PERIODS: i64 = 10_000;
+
+/// About how many periods of `interval` lie from `from` to `to` (0 if `to` is earlier): days,
+/// weeks, or months counted as 28 days (so never fewer than there are).
+fn periods_between(from: DateTime<Utc>, to: DateTime<Utc>, interval: PlanInterval) -> i64 {
+    let days = (to - from).num_days().max(0);
+    match interval {
+        PlanInterval::X1d => days,
+        PlanInterval::Week => days / 7,
+        PlanInterval::Month => days / 28,
+    }
 }
 
 /// Exact decimals in saved state, written and read like the API's credits.
@@ -207,6 +226,7 @@ impl Project {
 
     /// Checks every row and reference of a loaded project and builds its indexes.
     fn validate_and_index(&mut self) -> Result<(), StateError> {
+        let now = self.now();
         let mut indexes = Indexes::default();
         unique("accounts", self.accounts.iter().map(|a| a.id.as_str()))?;
         for (i, account) in self.accounts.iter().enumerate() {
@@ -254,6 +274,8 @@ impl Project {
             }
         }
         unique("reservations", self.reservations.iter().map(|r| r.id.as_str()))?;
+        let transactions: HashMap<&str, &TransactionRow> =
+            self.transactions.iter().map(|t| (t.id.as_str(), t)).collect();
         let mut held: HashMap<&str, Decimal> = HashMap::new();
         for (i, r) in self.reservations.iter().enumerate() {
             let what = format!("reservation `{}`", r.id);
@@ -274,14 +296,34 @@ impl Project {
                     if actual > r.amount {
                         return fail(format!("{what}: actualAmount above the amount"));
                     }
-                    if !r.transaction_id.as_deref().is_some_and(|t| transaction_ids.contains(t)) {
+                    let Some(t) = r.transaction_id.as_deref().and_then(|t| transactions.get(t)) else {
                         return fail(format!("{what}: confirmed without an existing transaction"));
+                    };
+                    // The confirm's own debit: of this account, for the actual amount.
+                    if t.account_id != r.account_id || t.kind != TransactionType::Debit || t.amount != actual {
+                        return fail(format!(
+                            "{what}: its transaction `{}` is not a debit of {actual} from account `{}`",
+                            t.id, r.account_id
+                        ));
                     }
                 }
                 ReservationStatus::Cancelled | ReservationStatus::Expired => {}
                 other => return fail(format!("{what}: unknown status `{other}`")),
             }
             indexes.reservation_by_id.insert(r.id.clone(), i);
+        }
+        // A transaction that names a reservation is the debit that reservation's confirm wrote
+        // (ids are unique, so a reservation is charged at most once).
+        for t in &self.transactions {
+            let Some(reservation_id) = t.reservation_id.as_deref() else { continue };
+            let what = format!("transaction `{}`", t.id);
+            let confirmed_by_it =
+                indexes.reservation_by_id.get(reservation_id).map(|&i| &self.reservations[i]).is_some_and(|r| {
+                    r.status == ReservationStatus::Confirmed && r.transaction_id.as_deref() == Some(t.id.as_str())
+                });
+            if !confirmed_by_it {
+                return fail(format!("{what}: names reservation `{reservation_id}`, which it did not confirm"));
+            }
         }
         for account in &self.accounts {
             if held.get(account.id.as_str()).is_some_and(|h| *h > account.balance) {
@@ -298,8 +340,27 @@ impl Project {
             if !indexes.account_by_id.contains_key(&a.account_id) || !plan_ids.contains(a.plan_id.as_str()) {
                 return fail(format!("{what}: unknown account or plan"));
             }
-            if a.unused < Decimal::ZERO {
-                return fail(format!("{what}: negative unused credits"));
+            if a.unused < Decimal::ZERO || a.unused > MAX_CREDITS {
+                return fail(format!("{what}: unused credits {} out of range", a.unused));
+            }
+            let plan = self.plans.iter().find(|p| p.id == a.plan_id);
+            let most_grants = plan.and_then(|p| p.occurrences).map_or(u64::from(a.next_boundary) + 1, |n| n.get());
+            if a.grants > most_grants || a.grants > u64::from(a.next_boundary) + 1 {
+                return fail(format!("{what}: {} grants, more than its periods allow", a.grants));
+            }
+            if let Some(due) = a.next_event {
+                if due < a.started_at || a.expires_at.is_some_and(|end| due > end) {
+                    return fail(format!("{what}: next period due {due}, outside its start and end"));
+                }
+                if let Some(plan) = plan {
+                    let behind = periods_between(due, now, plan.interval);
+                    if behind > MAX_CATCH_UP_PERIODS {
+                        return fail(format!(
+                            "{what}: {behind} periods are due by now, more than the {MAX_CATCH_UP_PERIODS} a load \
+                             catches up on (move the state's times or start the sandbox with an earlier --clock-start)"
+                        ));
+                    }
+                }
             }
             if a.active {
                 if indexes.active_plan.insert(a.account_id.clone(), i).is_some() {
