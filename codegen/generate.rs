@@ -82,7 +82,7 @@ pub fn generate(sdk: &str) -> Result<Generated, Vec<String>> {
 
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| vec![format!("progenitor produced invalid Rust: {e}")])?;
-    postprocess::apply(&mut file);
+    postprocess::apply(&mut file).map_err(|e| vec![e])?;
     Ok(Generated { file, operations })
 }
 

@@ -15,6 +15,11 @@
 //!
 //! - **No `api-version` header.** progenitor adds one to every request; the Credits API has no
 //!   such header, so its statements are removed (see [`DropApiVersion`]).
+//! - **One read of each response.** Every operation's `send` hands its request to the SDK's
+//!   pipeline, which reads the whole body (within the size limit and the time budget), and
+//!   decodes the value from those bytes, instead of progenitor's `exec` hook returning a
+//!   rebuilt `reqwest::Response` for `ResponseValue::from_response` to copy and read again
+//!   (see [`ReadOnce`]).
 //!
 //! And, once that is done, the split between the two crates: [`keep_types`] for
 //! `credits-types`, [`import_types`] for the SDK. The spec itself is not changed.
@@ -29,12 +34,15 @@ pub const ASSUMED_NOTE: &str =
     "*Assumed*: not shown in the public API reference; this is the SDK's assumption about the API.";
 
 /// Applies the changes above to the generated file.
-pub fn apply(file: &mut syn::File) {
+pub fn apply(file: &mut syn::File) -> Result<(), String> {
     let readonly = non_request_types(file);
     mark_non_exhaustive(file, &readonly);
     DocRewriter.visit_file_mut(file);
     replace_client_doc(file);
     DropApiVersion.visit_file_mut(file);
+    let mut read_once = ReadOnce::default();
+    read_once.visit_file_mut(file);
+    read_once.check()
 }
 
 /// For `credits-types`: keeps only the `types` module (with its `builder` and `error`
@@ -238,5 +246,97 @@ impl VisitMut for DropApiVersion {
             }
         }
         syn::visit_mut::visit_block_mut(self, block);
+    }
+}
+
+/// Rewrites each operation's `send` to go through the SDK's own send path (`crate::api`), which
+/// returns the response already read:
+///
+/// | progenitor's | becomes |
+/// |---|---|
+/// | `client.exec(request, &info).await` | `crate::api::exec(client, request, &info).await` |
+/// | `client.post(&result, &info).await` | `crate::api::check(&result)` |
+/// | `ResponseValue::from_response(response).await` | `crate::api::decode(response)` |
+/// | `Error::UnexpectedResponse(response)` | `Error::UnexpectedResponse(response.into_response())` |
+///
+/// Every operation must show each of the first three exactly once (and no `from_response` may
+/// remain), or the build stops: a progenitor that generates another shape is noticed, not
+/// half-rewritten.
+#[derive(Default)]
+pub struct ReadOnce {
+    exec: usize,
+    post: usize,
+    decode: usize,
+    unexpected: usize,
+    left: usize,
+}
+
+impl ReadOnce {
+    fn check(&self) -> Result<(), String> {
+        if self.exec == self.post && self.left == 0 && self.decode >= self.exec && self.unexpected <= self.exec {
+            Ok(())
+        } else {
+            Err(format!(
+                "progenitor's send methods have an unexpected shape (exec {}, post {}, decode {}, from_response left {}): \
+                 codegen/postprocess.rs (ReadOnce) must learn it",
+                self.exec, self.post, self.decode, self.left
+            ))
+        }
+    }
+}
+
+/// Whether `expr` is the path `name` (one segment).
+fn is_ident(expr: &syn::Expr, name: &str) -> bool {
+    matches!(expr, syn::Expr::Path(p) if p.path.is_ident(name))
+}
+
+/// Whether `path` ends with the segments `tail`.
+fn ends_with(path: &syn::Path, tail: &[&str]) -> bool {
+    path.segments.len() >= tail.len()
+        && path.segments.iter().rev().zip(tail.iter().rev()).all(|(segment, name)| segment.ident == name)
+}
+
+impl VisitMut for ReadOnce {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        let replacement: Option<syn::Expr> = match &*expr {
+            syn::Expr::Await(awaited) => match &*awaited.base {
+                syn::Expr::MethodCall(call) if is_ident(&call.receiver, "client") && call.method == "exec" => {
+                    self.exec += 1;
+                    let args = &call.args;
+                    Some(syn::parse_quote!(crate::api::exec(client, #args).await))
+                }
+                syn::Expr::MethodCall(call) if is_ident(&call.receiver, "client") && call.method == "post" => {
+                    self.post += 1;
+                    let result = call.args.first();
+                    Some(syn::parse_quote!(crate::api::check(#result)))
+                }
+                syn::Expr::Call(call) if matches!(&*call.func, syn::Expr::Path(p) if ends_with(&p.path, &["ResponseValue", "from_response"])) =>
+                {
+                    self.decode += 1;
+                    let response = call.args.first();
+                    Some(syn::parse_quote!(crate::api::decode(#response)))
+                }
+                _ => None,
+            },
+            syn::Expr::Call(call)
+                if matches!(&*call.func, syn::Expr::Path(p) if ends_with(&p.path, &["Error", "UnexpectedResponse"]))
+                    && call.args.len() == 1
+                    && call.args.first().is_some_and(|arg| is_ident(arg, "response")) =>
+            {
+                self.unexpected += 1;
+                let func = &call.func;
+                Some(syn::parse_quote!(#func(response.into_response())))
+            }
+            syn::Expr::Path(p) if ends_with(&p.path, &["ResponseValue", "from_response"]) => {
+                self.left += 1;
+                None
+            }
+            _ => None,
+        };
+        match replacement {
+            // The replacements hold nothing more to rewrite.
+            Some(replacement) => *expr = replacement,
+            None => syn::visit_mut::visit_expr_mut(self, expr),
+        }
     }
 }

@@ -33,7 +33,10 @@ pub use crate::error::ErrorBody;
 pub use crate::pipeline::{InvalidUserAgent, Pipeline, http_client_builder, with_attempt_timeout};
 
 /// The pipeline, plugged into the generated client. It lives in `crate::pipeline`, which knows
-/// nothing of the generated code; these hooks only hand each request over.
+/// nothing of the generated code; the `pre` hook readies each request, and every operation's
+/// `send` (rewritten by `build.rs`, see `codegen/postprocess.rs`) sends it through [`exec`],
+/// refuses what the pipeline refused in [`check`] and decodes the body already read in
+/// [`decode`].
 impl progenitor_client::ClientHooks<Pipeline> for Client {
     async fn pre<E>(
         &self,
@@ -42,21 +45,35 @@ impl progenitor_client::ClientHooks<Pipeline> for Client {
     ) -> Result<(), progenitor_client::Error<E>> {
         crate::pipeline::prepare(self.inner(), request).map_err(progenitor_client::Error::Custom)
     }
+}
 
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &progenitor_client::OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        crate::pipeline::send(self.client(), self.inner(), request, info.operation_id).await
+/// Sends a readied request of the operation `info` through the pipeline: the response comes
+/// back with its body read.
+async fn exec(
+    client: &Client,
+    request: reqwest::Request,
+    info: &progenitor_client::OperationInfo,
+) -> reqwest::Result<crate::pipeline::Received> {
+    use progenitor_client::ClientInfo;
+    crate::pipeline::send(client.client(), client.inner(), request, info.operation_id).await
+}
+
+/// An error for a response the pipeline refused (too large, from another origin).
+fn check(result: &reqwest::Result<crate::pipeline::Received>) -> Result<(), progenitor_client::Error<ErrorBody>> {
+    match result.as_ref().ok().and_then(crate::pipeline::Received::refusal) {
+        Some(refused) => Err(progenitor_client::Error::Custom(refused.to_string())),
+        None => Ok(()),
     }
+}
 
-    async fn post<E>(
-        &self,
-        result: &reqwest::Result<reqwest::Response>,
-        _info: &progenitor_client::OperationInfo,
-    ) -> Result<(), progenitor_client::Error<E>> {
-        crate::pipeline::check_response(result).map_err(progenitor_client::Error::Custom)
+/// The response's value, decoded from the body the pipeline read (the bytes are not copied).
+fn decode<T: serde::de::DeserializeOwned>(
+    received: crate::pipeline::Received,
+) -> Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<ErrorBody>> {
+    let (status, headers, body) = received.into_parts();
+    match serde_json::from_slice(&body) {
+        Ok(value) => Ok(progenitor_client::ResponseValue::new(value, status, headers)),
+        Err(error) => Err(progenitor_client::Error::InvalidResponsePayload(body, error)),
     }
 }
 

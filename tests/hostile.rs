@@ -167,6 +167,37 @@ async fn the_limit_is_exact_and_applies_to_the_builders_too() {
     );
 }
 
+/// `body` as a chunked response, in chunks of `size` bytes.
+fn in_chunks(body: &str, size: usize) -> Reply {
+    let mut raw =
+        String::from("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n");
+    for chunk in body.as_bytes().chunks(size) {
+        raw.push_str(&format!("{:x}\r\n{}\r\n", chunk.len(), String::from_utf8_lossy(chunk)));
+    }
+    raw.push_str("0\r\n\r\n");
+    Reply::Raw(raw.into_bytes())
+}
+
+#[tokio::test]
+async fn a_body_in_many_chunks_is_read_whole_and_the_limit_counts_every_chunk() {
+    // The pipeline keeps a one-chunk body as it came and joins several: both must decode the
+    // same, exactly, and a body over the limit by one byte is refused however it is cut.
+    let exact = r#"{"accountId":"acc_1","balance":100.123456789012,"reserved":0.5,"available":99.623456789012}"#;
+    let padded = |n: usize| format!("{exact}{}", " ".repeat(n - exact.len()));
+    for size in [1, 2, 7, 64, 1024] {
+        let (fits, over) = (padded(1024), padded(1025));
+        let server =
+            Hostile::start(move |n, _| if n == 0 { in_chunks(&fits, size) } else { in_chunks(&over, size) }).await;
+        let client =
+            CreditsClient::builder().api_key(KEY).base_url(server.url()).max_response_bytes(1024).build().unwrap();
+        let balance = client.get_balance(AccountRef::external("u")).await.expect("1024 bytes in chunks fit");
+        assert_eq!(balance.balance.to_string(), "100.123456789012", "chunks of {size}");
+        assert_eq!(balance.available.to_string(), "99.623456789012", "chunks of {size}");
+        let outcome = client.get_balance(AccountRef::external("u")).await;
+        assert!(matches!(outcome, Err(Error::ResponseTooLarge { limit: 1024, .. })), "chunks of {size}: {outcome:?}");
+    }
+}
+
 #[tokio::test]
 async fn an_endless_error_body_is_cut_and_keeps_its_status() {
     let head = String::from("HTTP/1.1 402 Payment Required\r\ntransfer-encoding: chunked\r\n\r\n");

@@ -14,7 +14,7 @@ mod settings;
 pub use retry::RetryPolicy;
 pub use scope::with_attempt_timeout;
 pub(crate) use scope::{CallReport, Refused, scoped};
-pub(crate) use send::{check_response, is_loopback_or_https, prepare, send};
+pub(crate) use send::{Received, is_loopback_or_https, prepare, send};
 pub use settings::{
     ApiKey, ApiKeyError, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_USER_AGENT, InvalidHeader, InvalidUserAgent, Pipeline, http_client_builder,

@@ -76,9 +76,9 @@ pub(super) fn report(report: CallReport) {
     let _ = CALL.try_with(|c| c.report.set(report));
 }
 
-/// A response the pipeline refused to hand to the generated code, and why. It travels in the
-/// extensions of a body-less stand-in response (which a server cannot forge) from `exec` to
-/// `post`, which turns it into an error.
+/// A response the pipeline refused to hand to the generated code, and why. It travels in a
+/// body-less [`Received`](super::Received) (a server cannot forge it) from `crate::api::exec`
+/// to `crate::api::check`, which turns it into an error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Refused {
     /// The body was longer than the configured limit.

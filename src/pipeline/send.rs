@@ -3,7 +3,8 @@
 
 use std::time::Instant;
 
-use reqwest::header::USER_AGENT;
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, USER_AGENT};
 use reqwest::{Request, Response, StatusCode};
 
 use super::retry;
@@ -59,7 +60,7 @@ pub(crate) async fn send(
     pipeline: &Pipeline,
     request: Request,
     operation_id: &'static str,
-) -> reqwest::Result<Response> {
+) -> reqwest::Result<Received> {
     use tracing::Instrument;
     let span = tracing::info_span!(
         "credits.request",
@@ -76,12 +77,47 @@ pub(crate) async fn send(
     result
 }
 
-/// Refuses a response the pipeline stood in for (too large, from another origin): the
-/// `Err` is the reason, for the generated client's `post` hook.
-pub(crate) fn check_response(result: &reqwest::Result<Response>) -> Result<(), String> {
-    match result.as_ref().ok().and_then(|response| response.extensions().get::<Refused>()) {
-        Some(refused) => Err(refused.to_string()),
-        None => Ok(()),
+/// A response as the pipeline received it: its status and headers, and its whole body in
+/// memory, read once; or, without a body, why the pipeline refused it.
+#[derive(Debug)]
+pub(crate) struct Received {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+    url: reqwest::Url,
+    refused: Option<Refused>,
+}
+
+impl Received {
+    /// The response's status.
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// Why the pipeline refused the response (too large, from another origin), if it did.
+    pub(crate) fn refusal(&self) -> Option<Refused> {
+        self.refused
+    }
+
+    /// The status, headers and body.
+    pub(crate) fn into_parts(self) -> (StatusCode, HeaderMap, Bytes) {
+        (self.status, self.headers, self.body)
+    }
+
+    /// A `reqwest::Response` again, its body the bytes read: for the rare answer the generated
+    /// code hands over whole (a status the spec does not list).
+    pub(crate) fn into_response(self) -> Response {
+        use reqwest::ResponseBuilderExt;
+        let mut headers = self.headers;
+        headers.remove(reqwest::header::CONTENT_LENGTH);
+        let mut response = match http::Response::builder().url(self.url).body(self.body) {
+            Ok(response) => response,
+            // The builder fails only on invalid parts, and none are set above.
+            Err(_) => http::Response::new(Bytes::new()),
+        };
+        *response.status_mut() = self.status;
+        *response.headers_mut() = headers;
+        Response::from(response)
     }
 }
 
@@ -90,7 +126,7 @@ async fn send_with_retries(
     pipeline: &Pipeline,
     mut request: Request,
     retry_safe: bool,
-) -> (reqwest::Result<Response>, CallReport) {
+) -> (reqwest::Result<Received>, CallReport) {
     let policy = &pipeline.retry;
     let started = Instant::now();
     let budget_end = started + policy.max_elapsed_time();
@@ -113,12 +149,12 @@ async fn send_with_retries(
 
         let wait = match &outcome {
             Ok(response) => {
-                let status = response.status();
+                let status = response.status;
                 tracing::debug!(attempt, status = status.as_u16(), latency_ms, "response");
-                if response.extensions().get::<Refused>().is_some() || !retry::should_retry_status(status, retry_safe) {
+                if response.refused.is_some() || !retry::should_retry_status(status, retry_safe) {
                     None
                 } else {
-                    match policy.retry_after(response.headers()) {
+                    match policy.retry_after(&response.headers) {
                         Ok(asked) => Some(asked.unwrap_or_else(|| policy.backoff(attempt))),
                         Err(()) => None,
                     }
@@ -139,11 +175,11 @@ async fn send_with_retries(
             _ => {
                 let span = tracing::Span::current();
                 span.record("attempts", attempt);
-                let status = outcome.as_ref().ok().map(Response::status);
+                let status = outcome.as_ref().ok().map(Received::status);
                 if let Some(status) = status {
                     span.record("status", status.as_u16());
                 }
-                let refused = outcome.as_ref().ok().and_then(|r| r.extensions().get::<Refused>().copied());
+                let refused = outcome.as_ref().ok().and_then(Received::refusal);
                 return (outcome, CallReport { status, refused, operation: None });
             }
         }
@@ -154,35 +190,62 @@ async fn send_with_retries(
 /// refused), an error body up to [`ERROR_BODY_READ_LIMIT`] (the rest is dropped; the status is
 /// what matters). The body is read in chunks, so memory stays within about twice the limit
 /// whatever the server sends; a body that stalls ends with the attempt's timeout.
-async fn receive(mut response: Response, origin: &url::Origin, limit: usize) -> reqwest::Result<Response> {
+async fn receive(mut response: Response, origin: &url::Origin, limit: usize) -> reqwest::Result<Received> {
     let status = response.status();
     if response.url().origin() != *origin {
-        return Ok(stand_in(status, Refused::OtherOrigin { status }));
+        return Ok(stand_in(response, Refused::OtherOrigin { status }));
     }
     if !status.is_success() {
         return Ok(readable_error_body(response, limit.min(ERROR_BODY_READ_LIMIT)).await);
     }
     let declared = response.content_length().and_then(|n| usize::try_from(n).ok());
     if declared.is_some_and(|n| n > limit) {
-        return Ok(stand_in(status, Refused::TooLarge { status, limit }));
+        return Ok(stand_in(response, Refused::TooLarge { status, limit }));
     }
-    let mut bytes = Vec::with_capacity(declared.unwrap_or(0).min(limit));
+    // A body in one chunk (the usual case) is kept as it came, without a copy.
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<Vec<u8>> = None;
+    let mut length = 0usize;
     while let Some(chunk) = response.chunk().await? {
-        if bytes.len() + chunk.len() > limit {
-            return Ok(stand_in(status, Refused::TooLarge { status, limit }));
+        length += chunk.len();
+        if length > limit {
+            return Ok(stand_in(response, Refused::TooLarge { status, limit }));
         }
-        bytes.extend_from_slice(&chunk);
+        if let Some(joined) = &mut joined {
+            joined.extend_from_slice(&chunk);
+        } else if let Some(earlier) = first.take() {
+            let mut buffer = Vec::with_capacity(declared.unwrap_or(0).min(limit).max(length));
+            buffer.extend_from_slice(&earlier);
+            buffer.extend_from_slice(&chunk);
+            joined = Some(buffer);
+        } else {
+            first = Some(chunk);
+        }
     }
-    let headers = std::mem::take(response.headers_mut());
-    Ok(rebuild(status, response.url().clone(), headers, bytes))
+    let body = joined.map(Bytes::from).or(first).unwrap_or_default();
+    Ok(received(response, body))
 }
 
-/// A body-less response that carries why the real one was refused.
-fn stand_in(status: StatusCode, refused: Refused) -> Response {
-    let mut response = http::Response::new(Vec::new());
-    *response.status_mut() = status;
-    response.extensions_mut().insert(refused);
-    Response::from(response)
+/// What arrived: the response's status, headers and URL with `body`.
+fn received(mut response: Response, body: Bytes) -> Received {
+    Received {
+        status: response.status(),
+        headers: std::mem::take(response.headers_mut()),
+        url: response.url().clone(),
+        body,
+        refused: None,
+    }
+}
+
+/// A body-less answer that carries why the real one was refused.
+fn stand_in(response: Response, refused: Refused) -> Received {
+    Received {
+        status: response.status(),
+        headers: HeaderMap::new(),
+        url: response.url().clone(),
+        body: Bytes::new(),
+        refused: Some(refused),
+    }
 }
 
 /// The most of an error body read into memory; errors carry an excerpt of it anyway.
@@ -191,10 +254,7 @@ const ERROR_BODY_READ_LIMIT: usize = 64 * 1024;
 /// Makes an error response's body valid JSON, so that a proxy's HTML page or a plain-text
 /// error reaches the caller as text instead of a decode failure that loses the status. Reads
 /// at most `limit` bytes (and at most one chunk more).
-async fn readable_error_body(mut response: Response, limit: usize) -> Response {
-    let status = response.status();
-    let headers = std::mem::take(response.headers_mut());
-    let url = response.url().clone();
+async fn readable_error_body(mut response: Response, limit: usize) -> Received {
     let mut bytes = Vec::new();
     let mut read_error = None;
     while bytes.len() < limit {
@@ -208,26 +268,11 @@ async fn readable_error_body(mut response: Response, limit: usize) -> Response {
         }
     }
     if read_error.is_none() && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
-        return rebuild(status, url, headers, bytes);
+        return received(response, Bytes::from(bytes));
     }
     let mut text = crate::error::excerpt(&bytes);
     if let Some(error) = read_error {
         text.push_str(&format!(" [the body could not be read to the end: {error}]"));
     }
-    rebuild(status, url, headers, serde_json::Value::String(text).to_string().into_bytes())
-}
-
-/// The response again, its body now in memory. The URL is carried over (reqwest would
-/// otherwise parse a placeholder URL for every response).
-fn rebuild(status: StatusCode, url: reqwest::Url, mut headers: reqwest::header::HeaderMap, body: Vec<u8>) -> Response {
-    use reqwest::ResponseBuilderExt;
-    headers.remove(reqwest::header::CONTENT_LENGTH);
-    let mut response = match http::Response::builder().url(url).body(body) {
-        Ok(response) => response,
-        // The builder fails only on invalid parts, and none are set above.
-        Err(_) => http::Response::new(Vec::new()),
-    };
-    *response.status_mut() = status;
-    *response.headers_mut() = headers;
-    Response::from(response)
+    received(response, Bytes::from(serde_json::Value::String(text).to_string()))
 }
