@@ -84,7 +84,8 @@ pub(crate) struct Received {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
-    url: reqwest::Url,
+    /// Kept only for an answer the generated code may hand over whole (see `into_response`).
+    url: Option<reqwest::Url>,
     refused: Option<Refused>,
 }
 
@@ -110,7 +111,11 @@ impl Received {
         use reqwest::ResponseBuilderExt;
         let mut headers = self.headers;
         headers.remove(reqwest::header::CONTENT_LENGTH);
-        let mut response = match http::Response::builder().url(self.url).body(self.body) {
+        let mut builder = http::Response::builder();
+        if let Some(url) = self.url {
+            builder = builder.url(url);
+        }
+        let mut response = match builder.body(self.body) {
             Ok(response) => response,
             // The builder fails only on invalid parts, and none are set above.
             Err(_) => http::Response::new(Bytes::new()),
@@ -136,21 +141,23 @@ async fn send_with_retries(
     let mut attempt = 0u32;
     loop {
         attempt += 1;
+        // One reading of the clock per attempt (the first reuses the call's).
+        let sent_at = if attempt == 1 { started } else { Instant::now() };
         // The last attempt gets only what is left of the budget.
-        *request.timeout_mut() = Some(attempt_timeout.min(deadline.saturating_duration_since(Instant::now())));
+        *request.timeout_mut() = Some(attempt_timeout.min(deadline.saturating_duration_since(sent_at)));
         // Keep a copy for the next attempt while one may follow (bodies here are in memory).
         let spare = if attempt < policy.attempts() { request.try_clone() } else { None };
-        let sent_at = Instant::now();
         let outcome = match client.execute(request).await {
             Ok(response) => receive(response, &origin, pipeline.max_response_bytes).await,
             Err(error) => Err(error),
         };
-        let latency_ms = u64::try_from(sent_at.elapsed().as_millis()).unwrap_or(u64::MAX);
+        // Read only if the event is recorded (tracing evaluates fields of enabled events only).
+        let latency_ms = || u64::try_from(sent_at.elapsed().as_millis()).unwrap_or(u64::MAX);
 
         let wait = match &outcome {
             Ok(response) => {
                 let status = response.status;
-                tracing::debug!(attempt, status = status.as_u16(), latency_ms, "response");
+                tracing::debug!(attempt, status = status.as_u16(), latency_ms = latency_ms(), "response");
                 if response.refused.is_some() || !retry::should_retry_status(status, retry_safe) {
                     None
                 } else {
@@ -161,7 +168,7 @@ async fn send_with_retries(
                 }
             }
             Err(error) => {
-                tracing::debug!(attempt, error = %error, latency_ms, "transport error");
+                tracing::debug!(attempt, error = %error, latency_ms = latency_ms(), "transport error");
                 retry::should_retry_error(error, retry_safe).then(|| policy.backoff(attempt))
             }
         };
@@ -226,12 +233,16 @@ async fn receive(mut response: Response, origin: &url::Origin, limit: usize) -> 
     Ok(received(response, body))
 }
 
-/// What arrived: the response's status, headers and URL with `body`.
+/// What arrived: the response's status and headers with `body`, and its URL when the
+/// generated code may hand the response over whole (any status but 200 and the errors, which
+/// it decodes).
 fn received(mut response: Response, body: Bytes) -> Received {
+    let status = response.status();
+    let decoded = status == StatusCode::OK || status.is_client_error() || status.is_server_error();
     Received {
-        status: response.status(),
+        status,
         headers: std::mem::take(response.headers_mut()),
-        url: response.url().clone(),
+        url: (!decoded).then(|| response.url().clone()),
         body,
         refused: None,
     }
@@ -242,7 +253,7 @@ fn stand_in(response: Response, refused: Refused) -> Received {
     Received {
         status: response.status(),
         headers: HeaderMap::new(),
-        url: response.url().clone(),
+        url: None,
         body: Bytes::new(),
         refused: Some(refused),
     }

@@ -188,10 +188,10 @@ impl CreditsClient {
             reservation_id: validate::non_empty("reservation id", reservation_id.as_ref())?,
             actual_amount: validate::amount("actual amount", &actual_amount.try_into())?,
         };
-        let (reservation_id, actual) = (body.reservation_id.clone(), body.actual_amount.get());
+        let actual = body.actual_amount.get();
         match self.call(self.api().confirm_reservation().body(body).send()).await {
             // An earlier attempt or call landed: the reservation is already confirmed for `actual`.
-            Err(Error::Api(api)) => landed_confirmation(&api, &reservation_id, actual).ok_or(Error::Api(api)),
+            Err(Error::Api(api)) => landed_confirmation(&api, reservation_id.as_ref(), actual).ok_or(Error::Api(api)),
             other => other,
         }
     }
