@@ -32,11 +32,10 @@ include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
 pub use crate::error::ErrorBody;
 pub use crate::pipeline::{InvalidUserAgent, Pipeline, http_client_builder, with_attempt_timeout};
 
-/// The pipeline, plugged into the generated client. It lives in `crate::pipeline`, which knows
-/// nothing of the generated code; the `pre` hook readies each request, and every operation's
-/// `send` (rewritten by `build.rs`, see `codegen/postprocess.rs`) sends it through [`exec`],
-/// refuses what the pipeline refused in [`check`] and decodes the body already read in
-/// [`decode`].
+// The pipeline, plugged into the generated client. It lives in `crate::pipeline`, which knows
+// nothing of the generated code; the `pre` hook readies each request, and every operation's
+// `send` (rewritten by `build.rs`, see `codegen/postprocess.rs`) sends it through `exec`,
+// refuses what the pipeline refused in `check` and decodes the body already read in `decode`.
 impl progenitor_client::ClientHooks<Pipeline> for Client {
     async fn pre<E>(
         &self,
