@@ -259,9 +259,9 @@ impl VisitMut for DropApiVersion {
 /// | `ResponseValue::from_response(response).await` | `crate::api::decode(response)` |
 /// | `Error::UnexpectedResponse(response)` | `Error::UnexpectedResponse(response.into_response())` |
 ///
-/// Every operation must show each of the first three exactly once (and no `from_response` may
-/// remain), or the build stops: a progenitor that generates another shape is noticed, not
-/// half-rewritten.
+/// The build stops unless every `exec` met has its `post`, there are at least as many decodes
+/// as `exec`s and no `from_response` remains (untested against another progenitor: a shape
+/// these counts miss would most likely fail to compile instead).
 #[derive(Default)]
 pub struct ReadOnce {
     exec: usize,

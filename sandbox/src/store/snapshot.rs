@@ -243,7 +243,9 @@ impl Project {
                 return fail(format!("externalId `{external}` appears twice"));
             }
         }
-        let transaction_ids = unique("transactions", self.transactions.iter().map(|t| t.id.as_str()))?;
+        unique("transactions", self.transactions.iter().map(|t| t.id.as_str()))?;
+        let transactions: HashMap<&str, &TransactionRow> =
+            self.transactions.iter().map(|t| (t.id.as_str(), t)).collect();
         let mut running: HashMap<&str, Decimal> = HashMap::new();
         for (i, t) in self.transactions.iter().enumerate() {
             let what = format!("transaction `{}`", t.id);
@@ -274,8 +276,6 @@ impl Project {
             }
         }
         unique("reservations", self.reservations.iter().map(|r| r.id.as_str()))?;
-        let transactions: HashMap<&str, &TransactionRow> =
-            self.transactions.iter().map(|t| (t.id.as_str(), t)).collect();
         let mut held: HashMap<&str, Decimal> = HashMap::new();
         for (i, r) in self.reservations.iter().enumerate() {
             let what = format!("reservation `{}`", r.id);
@@ -330,36 +330,36 @@ impl Project {
                 return fail(format!("account `{}`: pending reservations hold more than its balance", account.id));
             }
         }
-        let plan_ids = unique("plans", self.plans.iter().map(|p| p.id.as_str()))?;
+        unique("plans", self.plans.iter().map(|p| p.id.as_str()))?;
+        let plans: HashMap<&str, &PlanRow> = self.plans.iter().map(|p| (p.id.as_str(), p)).collect();
         for plan in &self.plans {
             amount(&format!("plan `{}`", plan.id), plan.credits)?;
         }
         unique("account plans", self.account_plans.iter().map(|p| p.id.as_str()))?;
         for (i, a) in self.account_plans.iter().enumerate() {
             let what = format!("account plan `{}`", a.id);
-            if !indexes.account_by_id.contains_key(&a.account_id) || !plan_ids.contains(a.plan_id.as_str()) {
+            let (true, Some(plan)) = (indexes.account_by_id.contains_key(&a.account_id), plans.get(a.plan_id.as_str()))
+            else {
                 return fail(format!("{what}: unknown account or plan"));
-            }
+            };
             if a.unused < Decimal::ZERO || a.unused > MAX_CREDITS {
                 return fail(format!("{what}: unused credits {} out of range", a.unused));
             }
-            let plan = self.plans.iter().find(|p| p.id == a.plan_id);
-            let most_grants = plan.and_then(|p| p.occurrences).map_or(u64::from(a.next_boundary) + 1, |n| n.get());
-            if a.grants > most_grants || a.grants > u64::from(a.next_boundary) + 1 {
+            // One grant per period begun, and never more than the plan's occurrences.
+            let most_grants = plan.occurrences.map_or(u64::MAX, |n| n.get()).min(u64::from(a.next_boundary) + 1);
+            if a.grants > most_grants {
                 return fail(format!("{what}: {} grants, more than its periods allow", a.grants));
             }
             if let Some(due) = a.next_event {
                 if due < a.started_at || a.expires_at.is_some_and(|end| due > end) {
                     return fail(format!("{what}: next period due {due}, outside its start and end"));
                 }
-                if let Some(plan) = plan {
-                    let behind = periods_between(due, now, plan.interval);
-                    if behind > MAX_CATCH_UP_PERIODS {
-                        return fail(format!(
-                            "{what}: {behind} periods are due by now, more than the {MAX_CATCH_UP_PERIODS} a load \
-                             catches up on (move the state's times or start the sandbox with an earlier --clock-start)"
-                        ));
-                    }
+                let behind = periods_between(due, now, plan.interval);
+                if behind > MAX_CATCH_UP_PERIODS {
+                    return fail(format!(
+                        "{what}: {behind} periods are due by now, more than the {MAX_CATCH_UP_PERIODS} a load \
+                         catches up on (move the state's times or start the sandbox with an earlier --clock-start)"
+                    ));
                 }
             }
             if a.active {
@@ -375,7 +375,7 @@ impl Project {
         for u in &self.usage {
             let what = format!("usage `{}`", u.id);
             if u.account_id.as_ref().is_some_and(|a| !indexes.account_by_id.contains_key(a))
-                || u.transaction_id.as_deref().is_some_and(|t| !transaction_ids.contains(t))
+                || u.transaction_id.as_deref().is_some_and(|t| !transactions.contains_key(t))
             {
                 return fail(format!("{what}: unknown account or transaction"));
             }
