@@ -18,6 +18,9 @@ mod codegen_settings;
 #[path = "postprocess.rs"]
 pub mod postprocess;
 
+#[path = "shapes.rs"]
+mod shapes;
+
 /// The spec's file name, relative to the package being built.
 pub const SPEC: &str = "openapi.yaml";
 
@@ -35,7 +38,9 @@ pub struct Generated {
 /// from `crate`, which both crates re-export at their root), hands it to `keep` with
 /// `OUT_DIR` to write its part, and turns any problem into one readable build error.
 pub fn main(keep: impl FnOnce(Generated, &Path) -> Result<(), Vec<String>>) -> ExitCode {
-    for file in [SPEC, "build.rs", "codegen/settings.rs", "codegen/postprocess.rs", "codegen/generate.rs"] {
+    for file in
+        [SPEC, "build.rs", "codegen/settings.rs", "codegen/postprocess.rs", "codegen/generate.rs", "codegen/shapes.rs"]
+    {
         println!("cargo:rerun-if-changed={file}");
     }
     let run = || {
@@ -60,7 +65,7 @@ pub fn generate(sdk: &str) -> Result<Generated, Vec<String>> {
     let doc: serde_json::Value =
         serde_yaml_ng::from_str(&text).map_err(|e| vec![format!("{SPEC} is not valid YAML: {e}")])?;
     let mut problems = check_document(&doc);
-    let operations = match check_operations(&spec) {
+    let operations = match check_operations(&spec, &doc) {
         Ok(table) if problems.is_empty() => table,
         Ok(_) => return Err(problems),
         Err(more) => {
@@ -92,11 +97,12 @@ pub fn write(path: &Path, file: &syn::File) -> Result<(), Vec<String>> {
 }
 
 /// Checks the rules progenitor and this SDK rely on, naming each offending operation, and
-/// renders the operation table.
-fn check_operations(spec: &OpenAPI) -> Result<String, Vec<String>> {
+/// renders the operation table (`OPERATIONS`, after the response shapes it points to).
+fn check_operations(spec: &OpenAPI, doc: &serde_json::Value) -> Result<String, Vec<String>> {
     let mut problems = Vec::new();
     let mut seen_ids = BTreeSet::new();
-    let mut table = String::from("&[\n");
+    let mut table = String::from("pub static OPERATIONS: &[OperationSpec] = &[\n");
+    let mut shapes = shapes::Shapes::default();
 
     for (path, item) in &spec.paths.paths {
         let ReferenceOr::Item(item) = item else {
@@ -152,14 +158,16 @@ fn check_operations(spec: &OpenAPI) -> Result<String, Vec<String>> {
                     Vec::new()
                 }
             };
+            let raw_item = &doc["paths"][path.as_str()];
+            let fields = shapes::operation_fields(&mut shapes, doc, raw_item, &raw_item[method.to_lowercase()]);
             let _ = writeln!(
                 table,
-                "    OperationSpec {{ operation_id: {id:?}, method: {method:?}, path: {path:?}, retry_safe: {retry_safe}, facade_methods: &{facade:?} }},"
+                "    OperationSpec {{ operation_id: {id:?}, method: {method:?}, path: {path:?}, retry_safe: {retry_safe}, facade_methods: &{facade:?}, {fields} }},"
             );
         }
     }
-    table.push(']');
-    if problems.is_empty() { Ok(table) } else { Err(problems) }
+    table.push_str("];\n");
+    if problems.is_empty() { Ok(format!("{}\n{table}", shapes.into_source())) } else { Err(problems) }
 }
 
 /// Checks what progenitor does not report by name: every `$ref` an operation reaches (through

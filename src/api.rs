@@ -30,7 +30,7 @@
 include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
 
 pub use crate::error::ErrorBody;
-pub use crate::pipeline::{InvalidUserAgent, Pipeline, http_client_builder, with_attempt_timeout};
+pub use crate::pipeline::{InvalidUserAgent, Pipeline, http_client_builder, with_attempt_timeout, with_options};
 
 // The pipeline, plugged into the generated client. It lives in `crate::pipeline`, which knows
 // nothing of the generated code; the `pre` hook readies each request, and every operation's
@@ -40,9 +40,9 @@ impl progenitor_client::ClientHooks<Pipeline> for Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
-        _info: &progenitor_client::OperationInfo,
+        info: &progenitor_client::OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
-        crate::pipeline::prepare(self.inner(), request).map_err(progenitor_client::Error::Custom)
+        crate::pipeline::prepare(self.inner(), request, info.operation_id).map_err(progenitor_client::Error::Custom)
     }
 }
 

@@ -10,7 +10,7 @@ use progenitor_client::ResponseValue;
 use crate::api;
 use crate::config::{API_KEY_ENV, BASE_URL_ENV, ClientBuilder};
 use crate::error::{Error, ErrorBody, Result};
-use crate::pipeline::{ApiKey, CallReport, Pipeline};
+use crate::pipeline::{ApiKey, CallOptions, CallReport, Pipeline};
 
 /// The Credits API client.
 ///
@@ -33,6 +33,8 @@ pub struct CreditsClient {
     call_timeout: Option<Duration>,
     /// A deadline every call of this handle ends by (a guarded call's steps share one).
     deadline: Option<Instant>,
+    /// Per-call options every call of this handle applies.
+    options: Option<Arc<CallOptions>>,
     /// Cancellations of abandoned reservations still running in the background.
     pub(crate) releases: Arc<crate::resources::reservation_guard::Releases>,
 }
@@ -64,7 +66,7 @@ impl CreditsClient {
 
     /// Wraps a generated client, keeping its transport settings.
     pub fn from_api(api: api::Client) -> Self {
-        Self { api: Arc::new(api), call_timeout: None, deadline: None, releases: Arc::default() }
+        Self { api: Arc::new(api), call_timeout: None, deadline: None, options: None, releases: Arc::default() }
     }
 
     /// The generated client, to use its builders directly; requests go through the same
@@ -92,6 +94,21 @@ impl CreditsClient {
         Self { call_timeout: Some(timeout), ..self.clone() }
     }
 
+    /// A handle whose calls apply `options` ([`CallOptions`]: extra body fields, query
+    /// parameters and headers, an attempt timeout, a retry policy) to every request they send;
+    /// it shares the connection pool. The options replace any the handle had.
+    ///
+    /// ```no_run
+    /// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
+    /// use credits_sdk::{AccountRef, CallOptions};
+    /// let traced = client.with_options(CallOptions::new().extra_header("x-trace-id", "trace-123"));
+    /// let balance = traced.get_balance(AccountRef::external("user_456")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_options(&self, options: CallOptions) -> Self {
+        Self { options: Some(Arc::new(options)), ..self.clone() }
+    }
+
     /// A handle whose calls all end by `deadline`, retries included (or sooner, by the
     /// client's own budget); it shares the connection pool.
     pub(crate) fn until(&self, deadline: Instant) -> Self {
@@ -117,16 +134,18 @@ impl CreditsClient {
         &self,
         request: impl Future<Output = GeneratedResult<T>>,
     ) -> impl Future<Output = (Result<T>, CallReport)> {
-        crate::pipeline::scoped(self.call_timeout, self.deadline, request).then(move |(result, observed)| {
-            async move {
-                let result = match result {
-                    Ok(value) => Ok(value.into_inner()),
-                    // Boxed: conversion is rare, and its state would otherwise enlarge every call.
-                    Err(error) => Err(Error::from_generated(error, &observed)),
-                };
-                (result, observed)
-            }
-        })
+        crate::pipeline::scoped(self.call_timeout, self.deadline, self.options.clone(), request).then(
+            move |(result, observed)| {
+                async move {
+                    let result = match result {
+                        Ok(value) => Ok(value.into_inner()),
+                        // Boxed: conversion is rare, and its state would otherwise enlarge every call.
+                        Err(error) => Err(Error::from_generated(error, &observed)),
+                    };
+                    (result, observed)
+                }
+            },
+        )
     }
 }
 

@@ -319,6 +319,9 @@ impl Error {
                     Error::Api(Box::new(api))
                 }
             }
+            Generated::Custom(message) if message.starts_with(crate::pipeline::REFUSED_OPTION) => {
+                Error::InvalidInput(message)
+            }
             Generated::Custom(message) => match observed.refused.or_else(|| Refused::from_message(&message)) {
                 Some(Refused::TooLarge { status, limit }) => Error::ResponseTooLarge { status, limit },
                 Some(Refused::OtherOrigin { .. }) | None => Error::Config(message),
@@ -345,6 +348,12 @@ impl From<progenitor_client::Error<ErrorBody>> for Error {
 impl From<crate::pipeline::ApiKeyError> for Error {
     fn from(error: crate::pipeline::ApiKeyError) -> Self {
         Error::Config(error.to_string())
+    }
+}
+
+impl From<crate::pipeline::NoResponse> for Error {
+    fn from(error: crate::pipeline::NoResponse) -> Self {
+        Error::InvalidInput(error.to_string())
     }
 }
 

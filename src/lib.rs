@@ -72,8 +72,9 @@ pub use client::CreditsClient;
 pub use config::{API_KEY_ENV, BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL};
 pub use error::{ApiError, Applied, BODY_EXCERPT_LIMIT, Error, Result, TransportError};
 pub use pipeline::{
-    ApiKey, ApiKeyError, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_USER_AGENT, InvalidHeader, RetryPolicy,
+    ApiKey, ApiKeyError, CallOptions, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_USER_AGENT, InvalidHeader, NoResponse, RawResponse, RetryPolicy, UndeclaredField, UndeclaredFields,
+    with_response,
 };
 pub use requests::AccountRef;
 pub use resources::accounts::CreateAccount;

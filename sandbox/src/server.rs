@@ -620,9 +620,7 @@ async fn handle(
     request.extensions_mut().insert(BodyReadTimeout(body_timeout));
     let path = request.uri().path();
     let v1 = path == "/v1" || path.starts_with("/v1/");
-    if v1 {
-        app.requests.fetch_add(1, Ordering::Relaxed);
-    }
+    let number = if v1 { app.requests.fetch_add(1, Ordering::Relaxed) + 1 } else { 0 };
     if let Some(error) = oversized(&request) {
         return Ok(error.into_response());
     }
@@ -640,6 +638,19 @@ async fn handle(
         // Secured here too: a handler's panic is answered outside the admin router's layer.
         return Ok(admin::secured(call(&app.admin, request).await));
     }
+    // Every answer of the API carries a request id, as the real API's do (INFERRED header name).
+    let with_id = |mut response: Response<Body>| {
+        if let Ok(id) = axum::http::HeaderValue::from_str(&format!("req_sbx_{number}")) {
+            response.headers_mut().insert("x-request-id", id);
+        }
+        response
+    };
+    let answered = answer_api(&app, request).await;
+    answered.map(with_id)
+}
+
+/// The API's answer to a request, after any fault the test injected.
+async fn answer_api(app: &App, request: Request<Body>) -> Result<Response<Body>, DroppedConnection> {
     match app.faults.take() {
         None => Ok(call(&app.api, request).await),
         Some(Fault::Delay(delay)) => {

@@ -6,14 +6,19 @@
 //! (`src/api.rs`); nothing here depends on the generated code.
 
 pub(crate) mod operations;
+mod options;
+mod raw;
 pub(crate) mod retry;
 mod scope;
 mod send;
 mod settings;
 
+pub use options::CallOptions;
+pub(crate) use options::REFUSED_OPTION;
+pub use raw::{RawResponse, UndeclaredField, UndeclaredFields};
 pub use retry::RetryPolicy;
-pub use scope::with_attempt_timeout;
 pub(crate) use scope::{CallReport, Refused, scoped};
+pub use scope::{NoResponse, with_attempt_timeout, with_options, with_response};
 pub(crate) use send::{Received, is_loopback_or_https, prepare, send};
 pub use settings::{
     ApiKey, ApiKeyError, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,

@@ -2,9 +2,13 @@
 //! around one generated request.
 
 use std::cell::Cell;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
+
+use super::options::CallOptions;
+use super::raw::RawResponse;
 
 tokio::task_local! {
     /// What one facade call tells the pipeline, and what the pipeline tells it back.
@@ -21,6 +25,38 @@ pub(crate) struct CallContext {
     deadline: Option<Instant>,
     /// What the pipeline saw, left for the caller to read when the call ends.
     report: Cell<CallReport>,
+    /// Per-call options (extra fields, query parameters, headers, retries) for every request.
+    options: Option<Arc<CallOptions>>,
+    /// Where the last response is kept, when the caller asked for it (`with_response`).
+    capture: Option<Arc<Mutex<Option<RawResponse>>>>,
+}
+
+impl CallContext {
+    /// A context inside the current one (if any): it keeps the outer options, response capture,
+    /// attempt timeout and deadline unless it sets its own.
+    fn nested(
+        timeout: Option<Duration>,
+        deadline: Option<Instant>,
+        options: Option<Arc<CallOptions>>,
+        capture: Option<Arc<Mutex<Option<RawResponse>>>>,
+    ) -> Self {
+        let outer = CALL.try_with(|c| (c.timeout, c.deadline, c.options.clone(), c.capture.clone())).ok();
+        let (outer_timeout, outer_deadline, outer_options, outer_capture) = outer.unwrap_or_default();
+        let options = options.or(outer_options);
+        Self {
+            timeout: options.as_ref().and_then(|o| o.attempt_timeout_value()).or(timeout).or(outer_timeout),
+            deadline: deadline.or(outer_deadline),
+            report: Cell::new(CallReport::default()),
+            options,
+            capture: capture.or(outer_capture),
+        }
+    }
+}
+
+/// Runs `call` in a context made, when it is first polled, inside the caller's context.
+fn within<F: Future>(make: impl FnOnce() -> CallContext, call: F) -> impl Future<Output = F::Output> {
+    use futures::FutureExt;
+    futures::future::lazy(move |_| CALL.scope(make(), call)).flatten()
 }
 
 /// What the pipeline saw of one call.
@@ -44,7 +80,71 @@ pub(crate) struct CallReport {
 /// # Ok(()) }
 /// ```
 pub fn with_attempt_timeout<F: Future>(timeout: Duration, call: F) -> impl Future<Output = F::Output> {
-    CALL.scope(CallContext { timeout: Some(timeout), deadline: None, report: Cell::new(CallReport::default()) }, call)
+    within(move || CallContext::nested(Some(timeout), None, None, None), call)
+}
+
+/// Runs one generated request (or a facade call) with per-call [`CallOptions`]: extra body
+/// fields, query parameters and headers, an attempt timeout, a retry policy. Facade users
+/// have [`CreditsClient::with_options`](crate::CreditsClient::with_options).
+///
+/// ```no_run
+/// # async fn run(client: credits_sdk::api::Client) -> Result<(), Box<dyn std::error::Error>> {
+/// use credits_sdk::CallOptions;
+/// use credits_sdk::api::with_options;
+/// let options = CallOptions::new().extra_query("expand", "plan").extra_header("x-trace-id", "t-1");
+/// let balance = with_options(options, client.get_balance().external_id("user_456").send()).await?;
+/// # Ok(()) }
+/// ```
+pub fn with_options<F: Future>(options: CallOptions, call: F) -> impl Future<Output = F::Output> {
+    let options = Arc::new(options);
+    within(move || CallContext::nested(None, None, Some(options), None), call)
+}
+
+/// Runs `call` and returns its value with the last response it received: status, headers,
+/// request id, the body's bytes and the fields the spec does not declare
+/// ([`RawResponse`]). Works for a facade call and for a builder's `send()`.
+///
+/// The response is kept only inside this call: other calls pay nothing for it. It is the last
+/// response the call received: for a facade call that sends several requests, the last one's;
+/// for a call the facade settles from an error status (a repeated confirm, answered `409`),
+/// that status. A call that succeeds without
+/// having sent a request through the SDK ends with [`NoResponse`].
+///
+/// ```no_run
+/// # async fn run(client: credits_sdk::CreditsClient) -> credits_sdk::Result<()> {
+/// use credits_sdk::{AccountRef, with_response};
+/// let (balance, response) = with_response(client.get_balance(AccountRef::external("user_456"))).await?;
+/// println!("{} available; {} {:?}", balance.available, response.status(), response.request_id());
+/// for field in response.undeclared_fields().iter() {
+///     println!("{} = {}", field.pointer, field.value);
+/// }
+/// # Ok(()) }
+/// ```
+pub async fn with_response<F, T, E>(call: F) -> Result<(T, RawResponse), E>
+where
+    F: Future<Output = Result<T, E>>,
+    E: From<NoResponse>,
+{
+    let slot = Arc::new(Mutex::new(None));
+    let kept = Arc::clone(&slot);
+    let value = within(move || CallContext::nested(None, None, None, Some(kept)), call).await?;
+    let response = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+    match response {
+        Some(response) => Ok((value, response)),
+        None => Err(E::from(NoResponse)),
+    }
+}
+
+/// The call given to [`with_response`] succeeded without sending a request through the SDK,
+/// so there is no response to return.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the call sent no request through the SDK, so there is no response to return")]
+pub struct NoResponse;
+
+impl From<NoResponse> for progenitor_client::Error<crate::error::ErrorBody> {
+    fn from(error: NoResponse) -> Self {
+        progenitor_client::Error::Custom(error.to_string())
+    }
 }
 
 /// `call` with per-call settings in scope, returning its output and what the pipeline saw. A
@@ -53,12 +153,13 @@ pub fn with_attempt_timeout<F: Future>(timeout: Duration, call: F) -> impl Futur
 pub(crate) fn scoped<F: Future>(
     timeout: Option<Duration>,
     deadline: Option<Instant>,
+    options: Option<Arc<CallOptions>>,
     call: F,
 ) -> impl Future<Output = (F::Output, CallReport)> {
     use futures::FutureExt;
     // The closure runs inside the scope, when the call has finished.
     let reported = call.map(|output| (output, CALL.with(|c| c.report.get())));
-    CALL.scope(CallContext { timeout, deadline, report: Cell::new(CallReport::default()) }, reported)
+    within(move || CallContext::nested(timeout, deadline, options, None), reported)
 }
 
 /// The deadline the current call must end by, if its scope sets one.
@@ -69,6 +170,20 @@ pub(super) fn deadline() -> Option<Instant> {
 /// The attempt timeout the current call asks for, if it is running in a scope that sets one.
 pub(super) fn attempt_timeout() -> Option<Duration> {
     CALL.try_with(|c| c.timeout).ok().flatten()
+}
+
+/// The per-call options of the current call, if its scope has some.
+pub(super) fn options() -> Option<Arc<CallOptions>> {
+    CALL.try_with(|c| c.options.clone()).ok().flatten()
+}
+
+/// Keeps the response `make` builds for the caller, if it asked for it (`with_response`).
+pub(super) fn capture(make: impl FnOnce() -> RawResponse) {
+    let _ = CALL.try_with(|c| {
+        if let Some(slot) = &c.capture {
+            *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(make());
+        }
+    });
 }
 
 /// Leaves `report` for the scope's owner, if the call runs in a scope.

@@ -31,7 +31,7 @@ pub(crate) fn is_loopback_or_https(url: &reqwest::Url) -> bool {
 /// failed attempt of a safe operation. Returns the last outcome and what was observed.
 /// Readies a request built by the generated client: refuses a clear-text target (unless
 /// allowed), adds the default headers, the key and user agent, sets the attempt timeout. An `Err` is the reason.
-pub(crate) fn prepare(pipeline: &Pipeline, request: &mut Request) -> Result<(), String> {
+pub(crate) fn prepare(pipeline: &Pipeline, request: &mut Request, operation_id: &str) -> Result<(), String> {
     if !pipeline.allow_insecure_http && !is_loopback_or_https(request.url()) {
         return Err(format!(
             "refusing to send the API key in clear text to {}://{}; use https, a loopback host, \
@@ -39,6 +39,10 @@ pub(crate) fn prepare(pipeline: &Pipeline, request: &mut Request) -> Result<(), 
             request.url().scheme(),
             request.url().host_str().unwrap_or("")
         ));
+    }
+    // The call's own extras first: they may not replace what follows.
+    if let Some(options) = super::scope::options() {
+        options.apply(super::operations::find(operation_id), request)?;
     }
     // (progenitor's `api-version` header is removed from the generated code by `build.rs`.)
     let headers = request.headers_mut();
@@ -71,9 +75,18 @@ pub(crate) async fn send(
         status = tracing::field::Empty,
     );
     let retry_safe = super::operations::find(operation_id).is_some_and(|op| op.retry_safe);
-    let (result, mut report) = send_with_retries(client, pipeline, request, retry_safe).instrument(span).await;
+    let options = super::scope::options();
+    let policy = options.as_deref().and_then(super::options::CallOptions::retry_policy).unwrap_or(&pipeline.retry);
+    let (result, mut report) = send_with_retries(client, pipeline, policy, request, retry_safe).instrument(span).await;
     report.operation = Some(operation_id);
     super::scope::report(report);
+    if let Ok(received) = &result
+        && received.refused.is_none()
+    {
+        super::scope::capture(|| {
+            super::raw::RawResponse::new(operation_id, received.status, received.headers.clone(), received.body.clone())
+        });
+    }
     result
 }
 
@@ -129,10 +142,10 @@ impl Received {
 async fn send_with_retries(
     client: &reqwest::Client,
     pipeline: &Pipeline,
+    policy: &super::RetryPolicy,
     mut request: Request,
     retry_safe: bool,
 ) -> (reqwest::Result<Received>, CallReport) {
-    let policy = &pipeline.retry;
     let started = Instant::now();
     let budget_end = started + policy.max_elapsed_time();
     let deadline = super::scope::deadline().map_or(budget_end, |scoped| scoped.min(budget_end));

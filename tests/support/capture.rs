@@ -90,6 +90,11 @@ impl Capture {
         lock(&self.shared.requests).clear();
     }
 
+    /// How many requests arrived since the last `reply` or `take_one`.
+    pub fn count(&self) -> usize {
+        lock(&self.shared.requests).len()
+    }
+
     /// The one request received since the last call; fails the test otherwise.
     pub fn take_one(&self) -> Captured {
         let mut requests = lock(&self.shared.requests);
