@@ -69,3 +69,31 @@ async fn errors_and_trace_logs_never_contain_the_key() {
         assert!(!text.contains(SECRET) && !text.contains("OTHER_SECRET"), "{text}");
     }
 }
+
+#[tokio::test]
+async fn extra_header_and_body_values_stay_out_of_logs_errors_and_debug() {
+    const HEADER_SECRET: &str = "hdr_SECRET_4711";
+    const BODY_SECRET: &str = "body_SECRET_0815";
+    let logs = support::LogCapture::default();
+    let _guard = tracing::subscriber::set_default(logs.subscriber());
+    let (sandbox, client) = support::sandbox().await;
+    let account = support::funded_account(&client, 10).await;
+    let options =
+        credits_sdk::CallOptions::new().extra_header("x-tenant-token", HEADER_SECRET).extra_body("note", BODY_SECRET);
+    let hatched = client.with_options(options.clone());
+    hatched.add_credits(AddCredits::new(&account, 1)).await.unwrap();
+    let mut errors = Vec::new();
+    // A refused argument, an API error, a retried 503 and a dropped connection, all with the options.
+    errors.push(hatched.add_credits(AddCredits::new(&account, -1)).await.unwrap_err());
+    errors.push(hatched.add_credits(AddCredits::new(AccountRef::id("acc_missing"), 1)).await.unwrap_err());
+    sandbox.faults().fail_next(1, Fault::DropConnection { after_write: false });
+    errors.push(hatched.add_credits(AddCredits::new(&account, 1)).await.unwrap_err());
+    let logs = logs.text();
+    assert!(logs.contains("credits.request"), "the calls were traced");
+    for text in [logs, format!("{options:?}"), format!("{hatched:?}")]
+        .into_iter()
+        .chain(errors.iter().map(|e| format!("{e} | {e:?}")))
+    {
+        assert!(!text.contains(HEADER_SECRET) && !text.contains(BODY_SECRET), "{text}");
+    }
+}
