@@ -36,6 +36,9 @@
 //!   ([`RetryPolicy`]).
 //! - [`Error`]: one error type; [`ErrorCode`] for the API's codes.
 //! - [`Credits`], [`Usd`], [`Amount`]: money is exact decimal, never `f64`.
+//! - [`with_response`] and [`CallOptions`]: for what the spec does not know, the raw response
+//!   of any call (status, headers, request id, undeclared fields) and extra body fields, query
+//!   parameters and headers for one call.
 //! - [`api`]: the generated client, its types ([`api::types`]) and the pipeline settings
 //!   ([`api::Pipeline`]) for builder users. The types and the money values are defined in the
 //!   `credits-types` crate (shared with the sandbox) and re-exported here.
