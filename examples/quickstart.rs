@@ -11,7 +11,7 @@
 use credits_sandbox::Sandbox;
 use credits_sdk::{
     AccountRef, AddCredits, AssignPlan, CreateAccount, CreatePlan, CreateReservation, CreditsClient, GetUsage,
-    ListTransactions, PlanInterval, RecordUsage, UsageContext,
+    ListTransactions, Metered, ModelUsage, PlanInterval, UsageContext, UsageOutcome,
 };
 
 #[tokio::main]
@@ -54,23 +54,32 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let balance = client.get_balance(&alice).await?;
     println!("4. balance {}, reserved {}, available {}", balance.balance, balance.reserved, balance.available);
 
-    // 5. Reserve before the LLM call, then confirm with what it really cost.
-    let reservation = client
-        .create_reservation(CreateReservation::new(&alice, 500).operation("chat-completion").model("gpt-4o"))
-        .await?;
-    println!("5. reserved 500 credits in {}", reservation.reservation.id);
-    let confirmed = client.confirm_reservation(&reservation.reservation.id, 420).await?;
-    println!("6. confirmed 420 credits in transaction {}", confirmed.transaction_id);
-
-    // 7. Record the usage, tied to the confirm's transaction.
-    let usage = client
-        .record_usage(
-            RecordUsage::customer(&alice, &confirmed.transaction_id, "gpt-4o")
-                .tokens(1000, 420)
-                .description("Chat completion"),
+    // 5-7. The billing flow of one LLM call, in one guarded call: reserve 500 credits, call the
+    // model, confirm what it really cost, and record its usage with the confirm's transaction
+    // (exactly once, even when an answer is lost). A failed model call cancels the hold.
+    let billed = client
+        .metered(
+            CreateReservation::new(&alice, 500).operation("chat-completion").model("gpt-4o"),
+            |reservation| async move {
+                println!("5. reserved {} credits in {}", reservation.amount, reservation.id);
+                let (answer, input_tokens, output_tokens) = call_the_model("Hello!").await?;
+                let usage =
+                    ModelUsage::new("gpt-4o").tokens(input_tokens, output_tokens).description("Chat completion");
+                Ok::<_, std::io::Error>(Metered::new(420, usage, answer))
+            },
         )
         .await?;
-    println!("7. recorded usage costing ${:.6}", usage.usage_record.estimated_cost_usd.unwrap_or_default());
+    if let Some(confirmed) = &billed.confirmation {
+        println!("6. confirmed 420 credits in transaction {}", confirmed.transaction_id);
+    }
+    match &billed.usage {
+        UsageOutcome::Recorded(record) => {
+            println!("7. recorded usage costing ${:.6}", record.estimated_cost_usd.unwrap_or_default())
+        }
+        // The charge stands either way; a production service would queue the record and settle
+        // it later with `client.record_usage_if_absent(record)`.
+        other => println!("7. the usage is not recorded yet: {other:?}"),
+    }
 
     // 8. Usage summary and the account's usage.
     let summary = client.get_usage_summary(UsageContext::Customer).await?;
@@ -96,4 +105,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let final_balance = client.get_balance(&alice).await?;
     println!("Done: available {}", final_balance.available);
     Ok(())
+}
+
+/// Stands in for the LLM call: the answer and its input and output tokens.
+async fn call_the_model(prompt: &str) -> Result<(String, u64, u64), std::io::Error> {
+    Ok((format!("echo: {prompt}"), 1000, 420))
 }

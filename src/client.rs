@@ -37,6 +37,8 @@ pub struct CreditsClient {
     options: Option<Arc<CallOptions>>,
     /// Cancellations of abandoned reservations still running in the background.
     pub(crate) releases: Arc<crate::resources::reservation_guard::Releases>,
+    /// The holder and run the guards tag their reservations with.
+    pub(crate) holder: Arc<crate::resources::stale_holds::Holder>,
 }
 
 impl CreditsClient {
@@ -66,7 +68,18 @@ impl CreditsClient {
 
     /// Wraps a generated client, keeping its transport settings.
     pub fn from_api(api: api::Client) -> Self {
-        Self { api: Arc::new(api), call_timeout: None, deadline: None, options: None, releases: Arc::default() }
+        Self::from_parts(api, crate::resources::stale_holds::DEFAULT_HOLDER)
+    }
+
+    fn from_parts(api: api::Client, holder: &str) -> Self {
+        Self {
+            api: Arc::new(api),
+            call_timeout: None,
+            deadline: None,
+            options: None,
+            releases: Arc::default(),
+            holder: Arc::new(crate::resources::stale_holds::Holder::new(holder)),
+        }
     }
 
     /// The generated client, to use its builders directly; requests go through the same
@@ -156,6 +169,9 @@ impl ClientBuilder {
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<CreditsClient> {
         let api_key = ApiKey::new(self.api_key.ok_or_else(|| Error::Config("no API key was given".into()))?)?;
+        if self.holder.trim().is_empty() {
+            return Err(Error::Config("the holder name must not be empty".into()));
+        }
         let base_url = self.base_url.trim_end_matches('/').to_owned();
         let parsed =
             reqwest::Url::parse(&base_url).map_err(|e| Error::Config(format!("base URL {base_url:?}: {e}")))?;
@@ -186,7 +202,7 @@ impl ClientBuilder {
         for (name, value) in &self.default_headers {
             pipeline = pipeline.with_default_header(name, value).map_err(|e| Error::Config(e.to_string()))?;
         }
-        Ok(CreditsClient::from_api(api::Client::new_with_client(&base_url, http, pipeline)))
+        Ok(CreditsClient::from_parts(api::Client::new_with_client(&base_url, http, pipeline), &self.holder))
     }
 }
 

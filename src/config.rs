@@ -47,6 +47,8 @@ pub struct ClientBuilder {
     pub(crate) max_response_bytes: usize,
     /// `(name, value)`, checked by `build`; values never shown in `Debug`.
     pub(crate) default_headers: Vec<(String, String)>,
+    /// The holder name guarded reservations are tagged with.
+    pub(crate) holder: String,
 }
 
 impl Default for ClientBuilder {
@@ -62,11 +64,22 @@ impl Default for ClientBuilder {
             allow_insecure_http: false,
             max_response_bytes: crate::pipeline::DEFAULT_MAX_RESPONSE_BYTES,
             default_headers: Vec::new(),
+            holder: crate::resources::stale_holds::DEFAULT_HOLDER.to_owned(),
         }
     }
 }
 
 impl ClientBuilder {
+    /// The name this service's guarded reservations are tagged with (`creditsSdkHolder` in
+    /// their metadata; default `credits-sdk`), so that
+    /// [`release_stale_holds`](crate::CreditsClient::release_stale_holds) finds the holds a
+    /// crashed run of the same service left, and only those. Give each service that shares a
+    /// project its own name.
+    pub fn holder(mut self, name: impl Into<String>) -> Self {
+        self.holder = name.into();
+        self
+    }
+
     /// The API key (required).
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
@@ -166,6 +179,7 @@ impl fmt::Debug for ClientBuilder {
             .field("user_agent", &self.user_agent)
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("holder", &self.holder)
             .field("default_headers", &self.default_headers.iter().map(|(name, _)| name).collect::<Vec<_>>())
             .finish_non_exhaustive()
     }

@@ -82,12 +82,14 @@ pub use pipeline::{
 pub use requests::AccountRef;
 pub use resources::accounts::CreateAccount;
 pub use resources::credits::{AddCredits, DeductCredits};
+pub use resources::metered::{Billed, Metered, UsageOutcome};
 pub use resources::models::{CalculateCost, ListModels};
 pub use resources::plans::{AssignPlan, CreatePlan, PlanInterval};
 pub use resources::reservation_guard::{ReservationError, Settled, Spent};
 pub use resources::reservations::{CreateReservation, ListReservations};
+pub use resources::stale_holds::{DEFAULT_HOLDER, HOLD_TAG, HOLDER_TAG, RUN_TAG, ReleasedHolds, StaleHolds};
 pub use resources::transactions::{CreateTransaction, ListTransactions, MAX_PAGE_SIZE};
-pub use resources::usage::{GetUsage, RecordUsage};
+pub use resources::usage::{GetUsage, ModelUsage, RecordUsage, UsageError};
 pub use values::{
     Amount, Credits, ErrorCode, InvalidAmount, InvalidDecimal, MAX_AMOUNT, MAX_DECIMAL_PLACES, MAX_SIGNIFICANT_DIGITS,
     ModelType, PlanStartMode, ReservationStatus, TransactionType, UsageContext, UsageType, Usd,

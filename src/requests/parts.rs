@@ -47,6 +47,19 @@ impl PendingMetadata {
         }));
     }
 
+    /// Adds the SDK's own `tags` (a key already set by the caller is refused: the SDK owns it).
+    pub(crate) fn tag(&mut self, tags: &[(&str, &str)]) -> Result<()> {
+        let mut map = self.get()?.unwrap_or_default();
+        for (key, value) in tags {
+            if map.contains_key(*key) {
+                return Err(Error::invalid(format!("the metadata key `{key}` is reserved for the SDK's own tag")));
+            }
+            map.insert((*key).to_owned(), serde_json::Value::String((*value).to_owned()));
+        }
+        self.0 = Some(Ok(map));
+        Ok(())
+    }
+
     pub(crate) fn get(&self) -> Result<Option<Metadata>> {
         match &self.0 {
             None => Ok(None),

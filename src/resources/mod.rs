@@ -9,9 +9,11 @@ pub(crate) mod accounts;
 #[cfg(test)]
 mod coverage;
 pub(crate) mod credits;
+pub(crate) mod metered;
 pub(crate) mod models;
 pub(crate) mod plans;
 pub(crate) mod reservation_guard;
 pub(crate) mod reservations;
+pub(crate) mod stale_holds;
 pub(crate) mod transactions;
 pub(crate) mod usage;

@@ -8,7 +8,9 @@ use std::time::Instant;
 use crate::api::types;
 use crate::client::CreditsClient;
 use crate::error::Error;
-use crate::resources::reservations::CreateReservation;
+use crate::requests::AccountRef;
+use crate::resources::reservations::{CreateReservation, ListReservations, landed};
+use crate::resources::usage::{ModelUsage, RecordUsage};
 use crate::values::Credits;
 
 /// What the guarded work used, and what it produced.
@@ -53,6 +55,11 @@ pub struct Settled<T> {
 #[non_exhaustive]
 pub enum ReservationError<E, T> {
     /// The reservation could not be made (e.g. `insufficient_credits`); the work did not run.
+    /// When the creation's outcome was unknown, the guard looked for the hold by its tag and
+    /// used it if found; this error with [`maybe_applied`](Error::maybe_applied) means even
+    /// that look-up failed: a hold may exist until it expires (or
+    /// [`release_stale_holds`](CreditsClient::release_stale_holds), run by another run of the
+    /// service, releases it).
     Reserve(Error),
     /// The work failed; the reservation was cancelled, or `cancel` says why it could not be
     /// (it then stays held until it expires). Nothing was charged.
@@ -94,6 +101,22 @@ pub enum ReservationError<E, T> {
     },
 }
 
+impl<E, T> ReservationError<E, T> {
+    /// The same error with the work's result, where it has one, converted by `f`.
+    pub(crate) fn map_value<U>(self, f: impl FnOnce(T) -> U) -> ReservationError<E, U> {
+        match self {
+            ReservationError::Reserve(error) => ReservationError::Reserve(error),
+            ReservationError::Work { error, cancel } => ReservationError::Work { error, cancel },
+            ReservationError::Confirm { error, value, reservation_id, cancel } => {
+                ReservationError::Confirm { error, value: f(value), reservation_id, cancel }
+            }
+            ReservationError::Release { error, value, reservation_id } => {
+                ReservationError::Release { error, value: f(value), reservation_id }
+            }
+        }
+    }
+}
+
 impl<E: fmt::Display, T> fmt::Display for ReservationError<E, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -130,10 +153,13 @@ impl<E: std::error::Error + 'static, T: fmt::Debug> std::error::Error for Reserv
 }
 
 /// Cancels the reservation if dropped while armed: covers a panic in the work and a caller
-/// that drops the future midway.
+/// that drops the future midway. When the work's usage is known (a metered call dropped while
+/// confirming) and the cancel finds the confirm landed, it records that usage instead.
 struct CancelOnDrop {
     client: CreditsClient,
     reservation_id: Option<String>,
+    /// The account and the usage to record if the confirm turns out to have landed.
+    usage: Option<(AccountRef, ModelUsage)>,
 }
 
 impl CancelOnDrop {
@@ -152,11 +178,28 @@ impl Drop for CancelOnDrop {
             return;
         };
         let client = self.client.clone();
+        let usage = self.usage.take();
         let mut release = PendingRelease::new(releases, id);
         runtime.spawn(async move {
             let id = release.id.clone();
             match client.cancel_reservation(&id).await {
                 Ok(_) => release.finish(),
+                Err(Error::Api(api)) if landed(&api, "expired").is_some() => release.finish(),
+                Err(Error::Api(api)) if landed(&api, "confirmed").is_some() => {
+                    // The confirm landed before the future was dropped: the charge stands.
+                    release.finish();
+                    let Some((account, usage)) = usage else { return };
+                    let Some(details) = landed(&api, "confirmed") else { return };
+                    let Some(transaction) = details.get("transactionId").and_then(|t| t.as_str()) else {
+                        tracing::warn!(reservation = %id, "a dropped metered call was charged, but the API did not say by which transaction: its usage is not recorded");
+                        return;
+                    };
+                    let account = details.get("accountId").and_then(|a| a.as_str()).map_or(account, AccountRef::id);
+                    let record = RecordUsage::for_transaction(account, transaction, usage);
+                    if let Err(error) = client.record_usage_if_absent(record).await {
+                        tracing::warn!(reservation = %id, %error, "could not record the usage of a dropped metered call");
+                    }
+                }
                 Err(error) => {
                     tracing::warn!(reservation = %id, %error, "could not cancel an abandoned reservation");
                 }
@@ -195,6 +238,24 @@ impl Releases {
     }
 }
 
+/// One task running in the background for a client, counted until it is dropped so that
+/// [`CreditsClient::shutdown`] waits for it.
+pub(crate) struct InFlight(Arc<Releases>);
+
+impl InFlight {
+    pub(crate) fn new(releases: Arc<Releases>) -> Self {
+        releases.lock().in_flight += 1;
+        Self(releases)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.lock().in_flight -= 1;
+        self.0.changed.notify_waiters();
+    }
+}
+
 /// One background cancellation. Its drop settles the books: a task dropped unfinished (its
 /// runtime shut down before it ran) or whose cancel failed leaves the reservation held, and
 /// says so.
@@ -202,12 +263,13 @@ struct PendingRelease {
     releases: Arc<Releases>,
     id: String,
     done: bool,
+    /// Dropped after the books are settled, which wakes [`CreditsClient::shutdown`].
+    _running: InFlight,
 }
 
 impl PendingRelease {
     fn new(releases: Arc<Releases>, id: String) -> Self {
-        releases.lock().in_flight += 1;
-        Self { releases, id, done: false }
+        Self { _running: InFlight::new(releases.clone()), releases, id, done: false }
     }
 
     /// The reservation was cancelled.
@@ -226,8 +288,6 @@ impl Drop for PendingRelease {
             };
             self.releases.left_held(std::mem::take(&mut self.id), why);
         }
-        self.releases.lock().in_flight -= 1;
-        self.releases.changed.notify_waiters();
     }
 }
 
@@ -252,7 +312,7 @@ impl CreditsClient {
     /// cancel is then refused with the reservation `confirmed` for the same amount. A cancel
     /// whose outcome is unknown (timeouts, 5xx) is tried again (cancelling is safe to repeat).
     async fn release(&self, reservation_id: &str, spent: Option<Credits>) -> Release {
-        use crate::resources::reservations::{landed, landed_confirmation};
+        use crate::resources::reservations::landed_confirmation;
         let mut last = None;
         for _ in 0..RELEASE_TRIES {
             match self.cancel_reservation(reservation_id).await {
@@ -271,6 +331,14 @@ impl CreditsClient {
             }
         }
         Release::Failed(last.unwrap_or_else(|| Error::invalid("the reservation could not be cancelled")))
+    }
+
+    /// The pending hold numbered `hold` of this client's run in `account`, if a look-up (within
+    /// one call budget) finds it.
+    async fn find_hold(&self, account: &AccountRef, hold: &str) -> Option<types::Reservation> {
+        let within = self.until(Instant::now() + self.call_budget());
+        let listed = within.list_reservations(ListReservations::new(account.clone()).active_only()).await.ok()?;
+        listed.reservations.into_iter().find(|reservation| self.holder.made(reservation, hold))
     }
 
     /// Waits for the background cancellations of abandoned reservations (guards whose future
@@ -355,12 +423,44 @@ impl CreditsClient {
         F: FnOnce(types::Reservation) -> Fut,
         Fut: Future<Output = Result<Spent<T>, E>>,
     {
-        let reservation = self.create_reservation(reservation).await.map_err(ReservationError::Reserve)?.reservation;
+        self.guarded(reservation, work, |_| None).await
+    }
+
+    /// [`with_reservation`](Self::with_reservation), with the usage behind the work's value
+    /// (`usage_of`), recorded in the background if the future is dropped after its confirm
+    /// landed.
+    pub(crate) async fn guarded<F, Fut, T, E>(
+        &self,
+        reservation: CreateReservation,
+        work: F,
+        usage_of: impl FnOnce(&T) -> Option<ModelUsage>,
+    ) -> Result<Settled<T>, ReservationError<E, T>>
+    where
+        F: FnOnce(types::Reservation) -> Fut,
+        Fut: Future<Output = Result<Spent<T>, E>>,
+    {
+        let hold = self.holder.next_hold();
+        let reservation = reservation.tagged(&self.holder, &hold).map_err(ReservationError::Reserve)?;
+        let account = reservation.account().clone();
+        let reservation = match self.create_reservation(reservation).await {
+            Ok(created) => created.reservation,
+            // The hold may exist (its answer was lost): find it by its tag and use it.
+            Err(error) if error.maybe_applied() => match self.find_hold(&account, &hold).await {
+                Some(found) => found,
+                None => return Err(ReservationError::Reserve(error)),
+            },
+            Err(error) => return Err(ReservationError::Reserve(error)),
+        };
         // Armed until the reservation is settled: dropping this future at any await below
         // (in the work, or while confirming or cancelling) still releases the credits.
-        let mut guard = CancelOnDrop { client: self.clone(), reservation_id: Some(reservation.id.clone()) };
+        let mut guard =
+            CancelOnDrop { client: self.clone(), reservation_id: Some(reservation.id.clone()), usage: None };
 
         let outcome = work(reservation.clone()).await;
+        if let Ok(spent) = &outcome {
+            let account = reservation.account_id.clone().map_or(account, AccountRef::id);
+            guard.usage = usage_of(&spent.value).map(|usage| (account, usage));
+        }
         // Settling shares one call budget, whatever the API does.
         let settle = self.until(Instant::now() + self.call_budget());
         let settled = match outcome {

@@ -69,6 +69,17 @@ impl CreateReservation {
         self
     }
 
+    /// The account to hold credits of.
+    pub(crate) fn account(&self) -> &AccountRef {
+        &self.target.account
+    }
+
+    /// Tags the hold as the SDK's guard's, for [`CreditsClient::find_stale_holds`].
+    pub(crate) fn tagged(mut self, holder: &crate::resources::stale_holds::Holder, hold: &str) -> Result<Self> {
+        self.metadata.tag(&holder.tags(hold))?;
+        Ok(self)
+    }
+
     fn into_body(self) -> Result<types::CreateReservationRequest> {
         let metadata = self.metadata.get()?;
         let (account_id, external_id, amount) = self.target.into_wire()?;
