@@ -238,7 +238,7 @@ fn project_of<'a>(
 
 /// `GET /_sandbox/state`: the project's saved state.
 async fn export_state(State(state): State<AdminState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let text = crate::server::export_project(project_of(&state, &headers)?);
+    let text = crate::store::export_project(project_of(&state, &headers)?);
     Ok(([(CONTENT_TYPE, "application/json")], text).into_response())
 }
 
@@ -251,7 +251,7 @@ async fn import_state(
 ) -> Result<Json<Value>, ApiError> {
     let project = project_of(&state, &headers)?;
     let text = std::str::from_utf8(&body).map_err(|_| ApiError::invalid("the body is not UTF-8"))?;
-    crate::server::import_project(project, text).map_err(|e| {
+    crate::store::import_project(project, text).map_err(|e| {
         ApiError::new(axum::http::StatusCode::BAD_REQUEST, "invalid_state", format!("nothing was loaded: {e}"))
     })?;
     Ok(Json(json!({ "success": true })))

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::money::{Exact, to_raw};
+use crate::exact::{Exact, to_raw};
 
 /// An error answered by the sandbox, rendered as the spec's `ErrorBody`.
 #[derive(Debug, Clone)]

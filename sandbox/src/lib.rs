@@ -31,6 +31,7 @@ mod admin;
 mod auth;
 mod clock;
 mod error;
+mod exact;
 mod extract;
 mod faults;
 mod money;

@@ -8,23 +8,21 @@
 //!   rounded. The decoded value is the SDK's exact [`credits_types::Amount`] (or, for audio
 //!   seconds, the [`Decimal`] read here, since the spec types them as a double).
 //! - Responses carry the SDK's [`credits_types::Credits`] and [`credits_types::Usd`]
-//!   ([`credits_out`], [`usd_out`]); error details carry [`Exact`], a [`Decimal`] written as a
-//!   bare JSON number through [`RawValue`].
+//!   ([`credits_out`], [`usd_out`]); error details carry [`Exact`](crate::exact::Exact), a [`Decimal`] written as
+//!   a bare JSON number.
 //! - Arithmetic goes through [`add`], [`sub`], [`mul`] and [`shift`], which work on the
 //!   integer mantissa and answer `None` rather than round when a result cannot be held exactly.
 //!
 //! None of this needs serde_json's `arbitrary_precision` feature (which would change how every
 //! crate of the workspace parses numbers).
 
-use std::fmt;
-
 use rust_decimal::Decimal;
-use serde::{Serialize, Serializer};
-use serde_json::value::RawValue;
+use serde::Serialize;
 
 use credits_types::{Amount, Credits, MAX_SIGNIFICANT_DIGITS, Usd};
 
 use crate::error::ApiError;
+use crate::exact::Exact;
 
 /// The largest amount a request may carry and the largest balance an account may hold:
 /// 2^53 − 1 = 9 007 199 254 740 991 credits, as `openapi.yaml` states for amounts.
@@ -41,37 +39,6 @@ pub const MAX_SECONDS_PLACES: u32 = 6;
 
 /// Most significant digits a [`Decimal`] mantissa can have (2^96 − 1 has 29 digits).
 const MAX_DIGITS: usize = 29;
-
-/// A [`Decimal`] written as an exact JSON number (`500`, `0.1`, `-2.25`), never as a string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub struct Exact(pub Decimal);
-
-impl From<Decimal> for Exact {
-    fn from(value: Decimal) -> Self {
-        Exact(value)
-    }
-}
-
-impl fmt::Display for Exact {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.normalize())
-    }
-}
-
-impl Serialize for Exact {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        // `Decimal`'s Display never uses an exponent; normalizing drops trailing zeros and
-        // turns -0 into 0, so the text is a valid JSON number.
-        let raw = RawValue::from_string(self.to_string()).map_err(serde::ser::Error::custom)?;
-        raw.serialize(serializer)
-    }
-}
-
-/// Serializes `value` to JSON text, keeping [`Exact`] numbers exact.
-pub fn to_raw<T: Serialize + ?Sized>(value: &T) -> Box<RawValue> {
-    // Only a map with non-string keys fails to serialize; the sandbox has none.
-    serde_json::value::to_raw_value(value).unwrap_or_else(|_| RawValue::NULL.to_owned())
-}
 
 /// Why a number's text is not an exact [`Decimal`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -44,7 +44,7 @@ use crate::error::{self, ApiError};
 use crate::extract::BodyReadTimeout;
 use crate::faults::{Fault, FaultHandle};
 use crate::routes;
-use crate::store::{Project, StateError};
+use crate::store::{Project, StateError, export_project, import_project};
 
 /// Default lifetime of a reservation that is neither confirmed nor cancelled.
 pub const DEFAULT_RESERVATION_TTL: Duration = Duration::from_secs(300);
@@ -588,6 +588,25 @@ fn admin_allowed(ip: std::net::IpAddr) -> bool {
     }
 }
 
+/// Whether a request is addressed to a loopback host: its `Host` (or HTTP/2 authority) is
+/// `localhost`, a name under `.localhost`, an IPv4 127/8 address or `[::1]`, with any port. A
+/// page the developer's browser loaded from another name that resolves to 127.0.0.1 (DNS
+/// rebinding) sends its own name, and is refused.
+fn loopback_host<B>(request: &Request<B>) -> bool {
+    let named = match request.headers().get(axum::http::header::HOST) {
+        Some(host) => host.to_str().ok().and_then(|h| h.parse::<axum::http::uri::Authority>().ok()),
+        None => request.uri().authority().cloned(),
+    };
+    let Some(authority) = named else { return false };
+    let host = authority.host();
+    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    if let Ok(ip) = bare.parse::<std::net::IpAddr>() {
+        return admin_allowed(ip);
+    }
+    let name = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost")
+}
+
 /// A JSON 414 or 431 for a request head over the sandbox's limits.
 fn oversized<B>(request: &Request<B>) -> Option<ApiError> {
     let target = request.uri().path_and_query().map_or(0, |p| p.as_str().len());
@@ -635,6 +654,17 @@ async fn handle(
                 .into_response(),
             ));
         }
+        if !loopback_host(&request) {
+            return Ok(admin::secured(
+                ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "the /_sandbox endpoints answer only requests addressed to a loopback host \
+                     (Host: localhost or 127.0.0.1)",
+                )
+                .into_response(),
+            ));
+        }
         // Secured here too: a handler's panic is answered outside the admin router's layer.
         return Ok(admin::secured(call(&app.admin, request).await));
     }
@@ -673,22 +703,6 @@ async fn answer_api(app: &App, request: Request<Body>) -> Result<Response<Body>,
             Err(DroppedConnection)
         }
     }
-}
-
-/// A project's saved state, after bringing it up to the clock's time.
-pub(crate) fn export_project(project: &Mutex<Project>) -> String {
-    let mut project = project.lock().unwrap_or_else(PoisonError::into_inner);
-    let now = project.now();
-    project.catch_up(now);
-    project.export_state()
-}
-
-/// Replaces a project's state with checked saved state; nothing changes on an error.
-pub(crate) fn import_project(project: &Mutex<Project>, text: &str) -> Result<(), StateError> {
-    let mut project = project.lock().unwrap_or_else(PoisonError::into_inner);
-    let loaded = project.load_state(text)?;
-    *project = loaded;
-    Ok(())
 }
 
 /// The projects of a saved-state file, by API key.

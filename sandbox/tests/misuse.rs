@@ -311,3 +311,56 @@ async fn a_body_that_does_not_arrive_in_time_gets_a_json_408() {
     let (_, list) = api.get("/v1/accounts", &[]).await;
     assert_eq!(list["accounts"], Value::Array(vec![]));
 }
+
+/// The status line of the answer to a raw HTTP/1.1 GET of `path` with this `Host` header
+/// (none when `host` is `None`).
+async fn status_with_host(address: SocketAddr, path: &str, host: Option<&str>) -> String {
+    let mut socket = TcpStream::connect(address).await.unwrap();
+    let host = host.map_or(String::new(), |h| format!("Host: {h}\r\n"));
+    let request = format!("GET {path} HTTP/1.1\r\n{host}Connection: close\r\n\r\n");
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), socket.read_to_end(&mut answer)).await.unwrap().unwrap();
+    String::from_utf8_lossy(&answer).lines().next().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn the_admin_endpoints_and_the_page_answer_only_requests_addressed_to_a_loopback_host() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let address = sandbox.address();
+    let port = address.port();
+    for path in ["/_sandbox/view", "/_sandbox", "/_sandbox/stats", "/_sandbox/clock", "/_sandbox/projects"] {
+        for host in [
+            format!("127.0.0.1:{port}"),
+            format!("localhost:{port}"),
+            "LOCALHOST".into(),
+            "app.localhost".into(),
+            "127.5.6.7".into(),
+            "[::1]:1".into(),
+        ] {
+            let status = status_with_host(address, path, Some(&host)).await;
+            assert!(status.starts_with("HTTP/1.1 200"), "{path} with Host {host}: {status}");
+        }
+        // A DNS-rebinding page sends its own name; so does any other site.
+        for host in [
+            "evil.example",
+            "evil.example:80",
+            "127.0.0.1.evil.example",
+            "localhost.evil.example",
+            "10.0.0.1",
+            "[::2]",
+            "",
+        ] {
+            let status = status_with_host(address, path, Some(host)).await;
+            assert!(
+                status.starts_with("HTTP/1.1 403") || status.starts_with("HTTP/1.1 400"),
+                "{path} with Host {host:?}: {status}"
+            );
+        }
+        let status = status_with_host(address, path, None).await;
+        assert!(!status.starts_with("HTTP/1.1 200"), "{path} without a Host: {status}");
+    }
+    // The API itself is guarded by its key, not by the host name.
+    let status = status_with_host(address, "/v1/plans", Some("evil.example")).await;
+    assert!(status.starts_with("HTTP/1.1 401"), "{status}");
+}

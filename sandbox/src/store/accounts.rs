@@ -10,7 +10,8 @@ use serde_json::{Map, Value};
 
 use super::{AccountRef, DEVELOPER_ID, Project, new_id, non_empty, within};
 use crate::error::ApiError;
-use crate::money::{self, Exact, MAX_CREDITS, credits_out};
+use crate::exact::Exact;
+use crate::money::{self, MAX_CREDITS, credits_out};
 use crate::spec::{TransactionItem, TransactionList, wire};
 
 /// Free-form metadata object.

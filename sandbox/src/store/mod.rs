@@ -7,6 +7,7 @@
 //! (`crate::money::credits_out`, `usd_out`). Every operation validates before it writes.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -184,6 +185,22 @@ impl Project {
     fn account_id(&self, account: AccountRef<'_>) -> Result<String, ApiError> {
         self.index_of(account).map(|i| self.accounts[i].id.clone())
     }
+}
+
+/// A project's saved state, after bringing it up to the clock's time.
+pub(crate) fn export_project(project: &Mutex<Project>) -> String {
+    let mut project = project.lock().unwrap_or_else(PoisonError::into_inner);
+    let now = project.now();
+    project.catch_up(now);
+    project.export_state()
+}
+
+/// Replaces a project's state with checked saved state; nothing changes on an error.
+pub(crate) fn import_project(project: &Mutex<Project>, text: &str) -> Result<(), StateError> {
+    let mut project = project.lock().unwrap_or_else(PoisonError::into_inner);
+    let loaded = project.load_state(text)?;
+    *project = loaded;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@ use serde_json::Value;
 use super::accounts::Metadata;
 use super::{AccountRef, Project, new_id, non_empty};
 use crate::error::ApiError;
-use crate::money::{self, Exact, credits_out};
+use crate::exact::Exact;
+use crate::money::{self, credits_out};
 use crate::spec::wire;
 
 /// The longest `expiresInSeconds` a request may ask for.
