@@ -21,6 +21,9 @@ pub mod postprocess;
 #[path = "shapes.rs"]
 mod shapes;
 
+#[path = "webhooks.rs"]
+mod webhooks;
+
 /// The spec's file name, relative to the package being built.
 pub const SPEC: &str = "openapi.yaml";
 
@@ -32,15 +35,24 @@ pub struct Generated {
     /// extensions (`x-credits-retry-safe`, `x-credits-facade`).
     #[allow(dead_code)] // the SDK writes it; `credits-types` has no client
     pub operations: String,
+    /// The webhook events of `x-credits-webhooks`, as Rust (`codegen/webhooks.rs`).
+    #[allow(dead_code)] // `credits-types` writes it; the SDK re-exports those types
+    pub webhooks: String,
 }
 
 /// A build script's `main`: generates the code from the spec (paths to the values written
 /// from `crate`, which both crates re-export at their root), hands it to `keep` with
 /// `OUT_DIR` to write its part, and turns any problem into one readable build error.
 pub fn main(keep: impl FnOnce(Generated, &Path) -> Result<(), Vec<String>>) -> ExitCode {
-    for file in
-        [SPEC, "build.rs", "codegen/settings.rs", "codegen/postprocess.rs", "codegen/generate.rs", "codegen/shapes.rs"]
-    {
+    for file in [
+        SPEC,
+        "build.rs",
+        "codegen/settings.rs",
+        "codegen/postprocess.rs",
+        "codegen/generate.rs",
+        "codegen/shapes.rs",
+        "codegen/webhooks.rs",
+    ] {
         println!("cargo:rerun-if-changed={file}");
     }
     let run = || {
@@ -65,6 +77,10 @@ pub fn generate(sdk: &str) -> Result<Generated, Vec<String>> {
     let doc: serde_json::Value =
         serde_yaml_ng::from_str(&text).map_err(|e| vec![format!("{SPEC} is not valid YAML: {e}")])?;
     let mut problems = check_document(&doc);
+    let webhooks = webhooks::render(&doc).unwrap_or_else(|more| {
+        problems.extend(more);
+        String::new()
+    });
     let operations = match check_operations(&spec, &doc) {
         Ok(table) if problems.is_empty() => table,
         Ok(_) => return Err(problems),
@@ -88,7 +104,7 @@ pub fn generate(sdk: &str) -> Result<Generated, Vec<String>> {
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| vec![format!("progenitor produced invalid Rust: {e}")])?;
     postprocess::apply(&mut file).map_err(|e| vec![e])?;
-    Ok(Generated { file, operations })
+    Ok(Generated { file, operations, webhooks })
 }
 
 /// Writes generated code, formatted.

@@ -70,6 +70,7 @@ mod pipeline;
 mod requests;
 mod resources;
 mod values;
+pub mod webhooks;
 
 pub use client::CreditsClient;
 pub use config::{API_KEY_ENV, BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL};

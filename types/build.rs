@@ -13,6 +13,8 @@ mod codegen;
 fn main() -> ExitCode {
     codegen::main(|mut generated, out_dir| {
         codegen::postprocess::keep_types(&mut generated.file);
-        codegen::write(&out_dir.join("types.rs"), &generated.file)
+        codegen::write(&out_dir.join("types.rs"), &generated.file)?;
+        std::fs::write(out_dir.join("webhooks.rs"), &generated.webhooks)
+            .map_err(|e| vec![format!("cannot write webhooks.rs: {e}")])
     })
 }

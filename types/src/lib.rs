@@ -47,6 +47,7 @@
 #![warn(missing_docs)]
 
 mod values;
+pub mod webhooks;
 
 pub use values::{
     Amount, Credits, ErrorCode, InvalidAmount, InvalidDecimal, MAX_AMOUNT, MAX_DECIMAL_PLACES, MAX_SIGNIFICANT_DIGITS,
