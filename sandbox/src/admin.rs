@@ -1,5 +1,5 @@
 //! Admin endpoints outside `/v1` for driving a running binary: `/_sandbox/faults`,
-//! `/_sandbox/stats` and `/_sandbox/clock`. They need no API key, are never counted or
+//! `/_sandbox/stats`, `/_sandbox/clock`, `/_sandbox/state` and `/_sandbox/webhooks`. They need no API key, are never counted or
 //! faulted, and answer loopback clients only (the server refuses others with 403). Their
 //! types are the sandbox's own: the spec does not describe them.
 //!
@@ -44,7 +44,32 @@ pub struct AdminState {
     pub clock: Clock,
     /// The projects, by API key.
     pub projects: Projects,
+    /// The secret endpoints registered without their own are signed with.
+    pub webhook_secret: String,
+    /// Wakes the webhook sender (after the clock moves).
+    pub wake: Arc<tokio::sync::Notify>,
 }
+
+/// `POST /_sandbox/webhooks` body: `{"url": "http://127.0.0.1:3000/hook", "secret": "whsec_…"}`
+/// (`secret` optional: the sandbox's).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddWebhook {
+    url: String,
+    secret: Option<String>,
+}
+
+impl Body for AddWebhook {}
+
+/// `POST /_sandbox/webhooks/trigger` body: `{"type": "reservation.expired"}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Trigger {
+    #[serde(rename = "type")]
+    event_type: String,
+}
+
+impl Body for Trigger {}
 
 /// `POST /_sandbox/clock` body: `{"advanceSeconds": n}` or `{"set": "<RFC 3339>"}`.
 #[derive(Debug, Deserialize)]
@@ -87,6 +112,9 @@ pub fn router(state: AdminState) -> Router {
         .route("/_sandbox", get(page))
         .route("/_sandbox/projects", get(projects))
         .route("/_sandbox/view", get(view))
+        .route("/_sandbox/webhooks", get(webhooks).post(add_webhook))
+        .route("/_sandbox/webhooks/trigger", post(trigger))
+        .route("/_sandbox/webhooks/{id}", axum::routing::delete(remove_webhook))
         .route("/_sandbox/state", get(export_state).put(import_state).layer(DefaultBodyLimit::max(MAX_STATE_BYTES)))
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
@@ -208,6 +236,7 @@ async fn move_clock(
         MoveClock { advance_seconds: None, set: Some(time) } => state.clock.set(time),
         _ => return Err(ApiError::invalid("give `advanceSeconds` (a whole number of seconds) or `set` (RFC 3339)")),
     };
+    state.wake.notify_one();
     match moved {
         Ok(now) => Ok(Json(ClockState { now, manual: state.clock.is_manual() })),
         Err(error @ crate::clock::ClockError::Backwards { .. }) => {
@@ -255,6 +284,58 @@ async fn import_state(
         ApiError::new(axum::http::StatusCode::BAD_REQUEST, "invalid_state", format!("nothing was loaded: {e}"))
     })?;
     Ok(Json(json!({ "success": true })))
+}
+
+/// `GET /_sandbox/webhooks`: the project's endpoints (never their secrets) and its newest
+/// deliveries.
+async fn webhooks(State(state): State<AdminState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let project = project_of(&state, &headers)?.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    Ok(Json(project.webhook_view(crate::store::webhooks::DELIVERY_LOG)).into_response())
+}
+
+/// `POST /_sandbox/webhooks`: registers an endpoint on the project; answers `{id, url, secret}`.
+/// 400 for a URL that is not loopback `http` or a malformed secret.
+async fn add_webhook(
+    State(state): State<AdminState>,
+    headers: HeaderMap,
+    ApiJson(body, _): ApiJson<AddWebhook>,
+) -> Result<Json<Value>, ApiError> {
+    let secret = body.secret.unwrap_or_else(|| state.webhook_secret.clone());
+    let mut project = project_of(&state, &headers)?.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let endpoint = project.add_endpoint(&body.url, &secret)?;
+    Ok(Json(json!({ "id": endpoint.id, "url": endpoint.url, "secret": endpoint.secret })))
+}
+
+/// `DELETE /_sandbox/webhooks/{id}`: removes an endpoint and its unfinished deliveries.
+async fn remove_webhook(
+    State(state): State<AdminState>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let mut project = project_of(&state, &headers)?.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !project.remove_endpoint(&id) {
+        return Err(ApiError::not_found("webhook_not_found", format!("no webhook endpoint `{id}`")));
+    }
+    Ok(Json(json!({ "success": true })))
+}
+
+/// `POST /_sandbox/webhooks/trigger`: does what emits an event of `type` (see
+/// `store::trigger`); 400 for a type the spec does not list, 409 when no endpoint listens.
+async fn trigger(
+    State(state): State<AdminState>,
+    headers: HeaderMap,
+    ApiJson(body, _): ApiJson<Trigger>,
+) -> Result<Json<Value>, ApiError> {
+    let event_type: credits_types::webhooks::EventType = body.event_type.parse().map_err(|e: credits_types::webhooks::UnknownEventType| {
+        let known: Vec<&str> = credits_types::webhooks::EventType::ALL.iter().map(|t| t.as_str()).collect();
+        ApiError::invalid(format!("{e}; the types are {}", known.join(", ")))
+    })?;
+    let mut project = project_of(&state, &headers)?.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !project.has_webhooks() {
+        return Err(ApiError::conflict("no_webhooks", "no webhook endpoint is registered: events would go nowhere"));
+    }
+    project.trigger(event_type)?;
+    Ok(Json(json!({ "success": true, "type": event_type.as_str() })))
 }
 
 /// The live ledger page: one HTML file with inline CSS and JavaScript, no build step.

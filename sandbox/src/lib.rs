@@ -30,6 +30,7 @@
 mod admin;
 mod auth;
 mod clock;
+mod delivery;
 mod error;
 mod exact;
 mod extract;
@@ -48,5 +49,10 @@ pub use server::{
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_RESERVATION_TTL, MAX_HEADER_BYTES,
     MAX_HEADER_READ_TIMEOUT, MAX_HEADERS, MAX_RESERVATION_TTL, MAX_URI_BYTES, STATE_FILE_FORMAT, Sandbox,
     SandboxBuilder, generate_api_key,
+};
+pub use delivery::ATTEMPT_TIMEOUT as WEBHOOK_ATTEMPT_TIMEOUT;
+pub use store::webhooks::{
+    Delivery as WebhookDelivery, DeliveryState as WebhookDeliveryState, DELIVERY_LOG, MAX_ENDPOINTS as MAX_WEBHOOK_ENDPOINTS,
+    MAX_PENDING_DELIVERIES, RETRY_SCHEDULE as WEBHOOK_RETRY_SCHEDULE,
 };
 pub use store::{STATE_FORMAT, STATE_VERSION, StateError};

@@ -40,6 +40,13 @@ struct Args {
     /// Start each project with demo data (account `user_demo` with 1000 credits, a "Pro" plan).
     #[arg(long)]
     seed: bool,
+    /// Deliver every project's webhook events to this URL (repeatable; loopback `http` only).
+    #[arg(long = "webhook", value_name = "URL")]
+    webhooks: Vec<String>,
+    /// The secret deliveries are signed with (`whsec_<base64>`); generated and printed if not
+    /// given.
+    #[arg(long, value_name = "SECRET", env = "CREDITS_WEBHOOK_SECRET", hide_env_values = true)]
+    webhook_secret: Option<String>,
 }
 
 fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
@@ -68,6 +75,12 @@ async fn main() -> std::io::Result<()> {
             Err(e) => return Err(std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
         }
     }
+    for url in args.webhooks {
+        builder = builder.webhook(url);
+    }
+    if let Some(secret) = args.webhook_secret.clone() {
+        builder = builder.webhook_secret(secret);
+    }
     for key in args.api_keys {
         builder = builder.api_key(key);
     }
@@ -85,6 +98,10 @@ async fn main() -> std::io::Result<()> {
     println!("credits-sandbox listening on {}", sandbox.base_url());
     for key in sandbox.api_keys() {
         println!("api key: {key}");
+    }
+    if args.webhook_secret.is_none() {
+        // Printed only when generated: a secret the user passed is not echoed to logs.
+        println!("webhook secret: {}", sandbox.webhook_secret());
     }
     interrupted.await;
     if let (true, Some(path)) = (args.save_on_exit, &args.state) {

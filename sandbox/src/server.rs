@@ -95,6 +95,8 @@ pub struct Sandbox {
     requests: Arc<AtomicU64>,
     clock: Clock,
     projects: Projects,
+    webhook_secret: String,
+    wake: Arc<tokio::sync::Notify>,
     _shutdown: watch::Sender<bool>,
 }
 
@@ -121,6 +123,8 @@ pub struct SandboxBuilder {
     max_connections: usize,
     clock_start: Option<DateTime<Utc>>,
     state: Option<String>,
+    webhooks: Vec<String>,
+    webhook_secret: Option<String>,
 }
 
 impl std::fmt::Debug for SandboxBuilder {
@@ -134,6 +138,8 @@ impl std::fmt::Debug for SandboxBuilder {
             .field("max_connections", &self.max_connections)
             .field("clock_start", &self.clock_start)
             .field("state", &self.state.as_ref().map(String::len))
+            .field("webhooks", &self.webhooks)
+            .field("webhook_secret", &self.webhook_secret.as_ref().map(|_| "<redacted>"))
             .finish()
     }
 }
@@ -149,6 +155,8 @@ impl Default for SandboxBuilder {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             clock_start: None,
             state: None,
+            webhooks: Vec::new(),
+            webhook_secret: None,
         }
     }
 }
@@ -227,7 +235,30 @@ impl SandboxBuilder {
     }
 
     /// Checks the configuration: the TTL, the timeout and the connection bound.
+    /// Delivers every project's webhook events to `url` (repeatable), signed with the
+    /// [`webhook_secret`](Self::webhook_secret). Only `http` URLs to a loopback address or
+    /// `localhost` are accepted: `start` fails with `InvalidInput` otherwise. Endpoints can also
+    /// be added while running ([`Sandbox::add_webhook`], `POST /_sandbox/webhooks`).
+    pub fn webhook(mut self, url: impl Into<String>) -> Self {
+        self.webhooks.push(url.into());
+        self
+    }
+
+    /// The secret the endpoints of [`webhook`](Self::webhook) are signed with (`whsec_` and
+    /// base64 of at least 16 bytes); generated when not given ([`Sandbox::webhook_secret`]).
+    pub fn webhook_secret(mut self, secret: impl Into<String>) -> Self {
+        self.webhook_secret = Some(secret.into());
+        self
+    }
+
     fn validate(&self) -> std::io::Result<()> {
+        let invalid = |message: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, message);
+        for url in &self.webhooks {
+            crate::store::webhooks::check_url(url).map_err(invalid)?;
+        }
+        if let Some(secret) = &self.webhook_secret {
+            crate::store::webhooks::check_secret(secret).map_err(invalid)?;
+        }
         let invalid = |message: String| Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, message));
         if self.reservation_ttl.is_zero() || self.reservation_ttl > MAX_RESERVATION_TTL {
             return invalid(format!(
@@ -274,16 +305,24 @@ impl SandboxBuilder {
             api_keys.push(generate_api_key());
         }
         let clock = self.clock_start.map(Clock::manual).unwrap_or_default();
+        let webhook_secret = self.webhook_secret.clone().unwrap_or_else(crate::store::webhooks::generate_secret);
+        let wake = Arc::new(tokio::sync::Notify::new());
         let projects: HashMap<String, Arc<Mutex<Project>>> = api_keys
             .iter()
             .map(|key| {
                 let mut project = Project::new(self.reservation_ttl, clock.clone());
+                project.set_webhook_wake(wake.clone());
                 if let Some(text) = saved.get(key) {
                     project = project.load_state(text.get()).map_err(|e| {
                         std::io::Error::new(std::io::ErrorKind::InvalidData, format!("saved project {key}: {e}"))
                     })?;
                 } else if self.seed {
                     project.seed(clock.now());
+                }
+                for url in &self.webhooks {
+                    project
+                        .add_endpoint(url, &webhook_secret)
+                        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.message))?;
                 }
                 Ok((key.clone(), Arc::new(Mutex::new(project))))
             })
@@ -300,6 +339,8 @@ impl SandboxBuilder {
                 requests: requests.clone(),
                 clock: clock.clone(),
                 projects: projects.clone(),
+                webhook_secret: webhook_secret.clone(),
+                wake: wake.clone(),
             }),
             faults: faults.clone(),
             requests: requests.clone(),
@@ -311,6 +352,7 @@ impl SandboxBuilder {
             header_read_timeout: self.header_read_timeout,
             connections: Arc::new(Semaphore::new(self.max_connections)),
         };
+        crate::delivery::spawn(projects.clone(), wake.clone(), stopped.clone());
         tokio::spawn(accept_loop(listener, Arc::new(app), limits, stopped));
         Ok(Sandbox {
             base_url: format!("http://{address}"),
@@ -320,6 +362,8 @@ impl SandboxBuilder {
             requests,
             clock,
             projects,
+            webhook_secret,
+            wake,
             _shutdown: shutdown,
         })
     }
@@ -376,7 +420,36 @@ impl Sandbox {
     /// expired reservations, plan grants. Works on the wall clock too, which then keeps
     /// ticking from the later time.
     pub fn advance(&self, step: Duration) -> Result<DateTime<Utc>, ClockError> {
-        self.clock.advance(step)
+        let now = self.clock.advance(step)?;
+        self.wake.notify_one();
+        Ok(now)
+    }
+
+    /// The secret webhook deliveries are signed with, unless an endpoint was registered with
+    /// its own (`whsec_…`): give it to the receiver's verifier.
+    pub fn webhook_secret(&self) -> &str {
+        &self.webhook_secret
+    }
+
+    /// Registers a webhook endpoint on every project, signed with
+    /// [`webhook_secret`](Self::webhook_secret); answers its id (`we_…`). The same URL twice is
+    /// one endpoint. Refused unless `url` is `http` to a loopback address or `localhost`.
+    pub fn add_webhook(&self, url: &str) -> Result<String, String> {
+        let mut id = String::new();
+        for project in self.projects.values() {
+            let mut project = project.lock().unwrap_or_else(PoisonError::into_inner);
+            id = project.add_endpoint(url, &self.webhook_secret).map_err(|e| e.message)?.id;
+        }
+        Ok(id)
+    }
+
+    /// The webhook deliveries of the project of `api_key` (unfinished ones, then the log of
+    /// the last [`DELIVERY_LOG`](crate::DELIVERY_LOG) finished ones), oldest first.
+    pub fn webhook_deliveries(&self, api_key: &str) -> Vec<crate::WebhookDelivery> {
+        self.projects
+            .get(api_key)
+            .map(|project| project.lock().unwrap_or_else(PoisonError::into_inner).deliveries())
+            .unwrap_or_default()
     }
 
     /// The whole state of the project of `api_key`, as versioned JSON (exact numbers), brought
@@ -416,7 +489,9 @@ impl Sandbox {
 
     /// Sets the clock to `time`, which must not be earlier than the clock's time.
     pub fn set_time(&self, time: DateTime<Utc>) -> Result<DateTime<Utc>, ClockError> {
-        self.clock.set(time)
+        let now = self.clock.set(time)?;
+        self.wake.notify_one();
+        Ok(now)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Accounts and the ledger: accounts, balances, credits added and deducted, manual entries and
 //! the paginated transaction list.
 
+use credits_types::webhooks::EventType;
 use chrono::{DateTime, Utc};
 use credits_types::TransactionType;
 use credits_types::types::{self, ManualTransactionType};
@@ -144,6 +145,7 @@ impl Project {
             self.indexes.account_by_external_id.insert(external.clone(), index);
         }
         self.accounts.push(row);
+        self.emit(EventType::AccountCreated, |_| Ok(account.clone()));
         Ok(account)
     }
 
@@ -186,6 +188,7 @@ impl Project {
         now: DateTime<Utc>,
     ) -> Result<(usize, String), ApiError> {
         let index = self.index_of(account)?;
+        let kind_is_credit = kind == TransactionType::Credit;
         let old_balance = self.accounts[index].balance;
         let balance = match kind {
             TransactionType::Credit => match money::add(old_balance, amount) {
@@ -239,7 +242,16 @@ impl Project {
             .or_default()
             .push(self.transactions.len());
         self.transactions.push(transaction);
+        self.emit_credit_movement(index, kind_is_credit);
         Ok((index, id))
+    }
+
+    /// The events of a credit movement on account `index` (its newest transaction).
+    fn emit_credit_movement(&mut self, index: usize, credit: bool) {
+        self.emit(EventType::TransactionCreated, |p| p.transactions.last().map_or_else(|| Err(ApiError::invalid("")), TransactionRow::to_wire));
+        let balance = if credit { EventType::BalanceCredited } else { EventType::BalanceDebited };
+        self.emit(balance, |p| p.balance(AccountRef::Id(&p.accounts[index].id)));
+        self.emit(EventType::AccountUpdated, |p| p.accounts[index].to_wire());
     }
 
     /// `POST /v1/accounts/credits/add`: a `credit` entry; `paymentMethod` goes into metadata.

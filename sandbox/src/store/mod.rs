@@ -23,6 +23,8 @@ mod reservations;
 mod snapshot;
 mod usage;
 mod view;
+mod trigger;
+pub mod webhooks;
 
 pub use accounts::TransactionQuery;
 pub(crate) use snapshot::parse_state;
@@ -112,6 +114,7 @@ pub struct Project {
     transactions: Vec<TransactionRow>,
     reservations: Vec<ReservationRow>,
     usage: Vec<UsageRow>,
+    webhooks: webhooks::Webhooks,
     indexes: Indexes,
 }
 
@@ -134,6 +137,7 @@ impl Project {
             transactions: Vec::new(),
             reservations: Vec::new(),
             usage: Vec::new(),
+            webhooks: webhooks::Webhooks::default(),
             indexes: Indexes::default(),
         }
     }
@@ -200,6 +204,9 @@ pub(crate) fn import_project(project: &Mutex<Project>, text: &str) -> Result<(),
     let mut project = project.lock().unwrap_or_else(PoisonError::into_inner);
     let loaded = project.load_state(text)?;
     *project = loaded;
+    if let Some(wake) = &project.webhooks_wake() {
+        wake.notify_one();
+    }
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! Plans: create, list, archive, assign to an account, and the account's assignments.
 
+use credits_types::webhooks::EventType;
 use std::num::NonZeroU64;
 
 use chrono::{DateTime, Months, TimeDelta, Utc};
@@ -198,6 +199,7 @@ impl Project {
             if let Some(due) = row.next_event.take() {
                 self.indexes.plan_events.remove(&(due, previous));
             }
+            self.emit(EventType::PlanRemoved, |p| p.account_plan_to_wire(&p.account_plans[previous]));
         }
         let index = self.account_plans.len();
         self.account_plans.push(AccountPlanRow {
@@ -221,6 +223,7 @@ impl Project {
             Decimal::ZERO
         };
         let account_plan = self.account_plan_to_wire(&self.account_plans[index])?;
+        self.emit(EventType::PlanAssigned, |_| Ok(account_plan.clone()));
         wire!(types::AssignPlanResponse {
             success: Some(true),
             account_plan: Some(account_plan),
@@ -291,6 +294,7 @@ impl Project {
             row.expires_at = Some(at);
             row.next_event = None;
             self.indexes.active_plan.remove(&account_id);
+            self.emit(EventType::PlanRemoved, |p| p.account_plan_to_wire(&p.account_plans[index]));
             return Decimal::ZERO;
         }
         let description = Some(format!("Plan grant: {}", plan.name));

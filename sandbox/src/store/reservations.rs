@@ -1,5 +1,6 @@
 //! Reservations: holds on credits, confirmed into a debit, cancelled, or expired by the clock.
 
+use credits_types::webhooks::EventType;
 use chrono::{DateTime, Utc};
 use credits_types::types;
 use credits_types::{ReservationStatus, TransactionType};
@@ -81,6 +82,16 @@ impl Project {
             self.indexes.pending.iter().copied().filter(|&i| self.reservations[i].expires_at <= now).collect();
         for index in lapsed {
             self.set_status(index, ReservationStatus::Expired);
+            self.emit(EventType::ReservationExpired, |p| p.reservations[index].to_wire());
+        }
+    }
+
+    /// Lets the pending reservation `id` lapse now (for `trigger`).
+    pub(super) fn expire_now(&mut self, id: &str) {
+        if let Some(&index) = self.indexes.reservation_by_id.get(id) {
+            let now = self.now();
+            self.reservations[index].expires_at = now;
+            self.expire(now);
         }
     }
 
@@ -141,6 +152,7 @@ impl Project {
         self.indexes.reservation_by_id.insert(row.id.clone(), index);
         self.indexes.pending.insert(index);
         self.reservations.push(row);
+        self.emit(EventType::ReservationCreated, |_| Ok(reservation.clone()));
         Ok(reservation)
     }
 
@@ -224,6 +236,7 @@ impl Project {
             }
         };
         self.reservations[index].transaction_id = Some(transaction_id.clone());
+        self.emit(EventType::ReservationConfirmed, |p| p.reservations[index].to_wire());
         wire!(types::ConfirmReservationResponse {
             success: Some(true),
             reservation_id: reservation.id,
@@ -250,6 +263,7 @@ impl Project {
             }
         })?;
         self.set_status(index, ReservationStatus::Cancelled);
+        self.emit(EventType::ReservationCancelled, |p| p.reservations[index].to_wire());
         let reservation = &self.reservations[index];
         wire!(types::CancelReservationResponse {
             success: Some(true),

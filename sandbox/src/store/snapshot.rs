@@ -140,6 +140,9 @@ struct Snapshot<'a> {
     plans: Cow<'a, [PlanRow]>,
     account_plans: Cow<'a, [AccountPlanRow]>,
     usage: Cow<'a, [UsageRow]>,
+    /// Endpoints and unfinished deliveries (absent from files written before webhooks).
+    #[serde(default)]
+    webhooks: Cow<'a, super::webhooks::Webhooks>,
 }
 
 /// Why saved state was refused.
@@ -194,6 +197,7 @@ impl Project {
             plans: Cow::Borrowed(&self.plans),
             account_plans: Cow::Borrowed(&self.account_plans),
             usage: Cow::Borrowed(&self.usage),
+            webhooks: Cow::Borrowed(&self.webhooks),
         };
         // Rows hold only strings, numbers, times and string-keyed maps: this cannot fail.
         serde_json::to_string_pretty(&snapshot).unwrap_or_default()
@@ -220,6 +224,9 @@ impl Project {
         project.plans = snapshot.plans.into_owned();
         project.account_plans = snapshot.account_plans.into_owned();
         project.usage = snapshot.usage.into_owned();
+        project.webhooks = snapshot.webhooks.into_owned();
+        project.webhooks.validate().map_err(StateError)?;
+        project.webhooks.restore(project.now(), self.webhooks_wake());
         project.validate_and_index()?;
         Ok(project)
     }

@@ -1,5 +1,6 @@
 //! Usage: records with their exact cost, the filtered list, and the summary.
 
+use credits_types::webhooks::EventType;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
@@ -132,6 +133,7 @@ impl Project {
         };
         let record = row.to_wire()?;
         self.usage.push(row);
+        self.emit(EventType::UsageRecorded, |_| Ok(record.clone()));
         Ok(record)
     }
 

@@ -31,6 +31,7 @@ pub struct View {
     plans: Vec<PlanView>,
     assignments: Vec<AssignmentView>,
     usage: UsageView,
+    webhooks: super::webhooks::WebhookView,
 }
 
 #[derive(Debug, Serialize)]
@@ -222,6 +223,7 @@ impl Project {
             plans,
             assignments,
             usage,
+            webhooks: self.webhook_view(RECENT),
         }
     }
 }
