@@ -181,14 +181,18 @@ async fn api_calls_emit_their_events_and_an_expiry_is_sent_when_the_clock_passes
     let (sandbox, client) = sandbox_with(&receiver).await;
     let verifier = Verifier::new(SECRET).unwrap();
     let account = funded_account(&client, 100).await;
-    let hold = client.create_reservation(CreateReservation::new(&account, 10).expires_in(Duration::from_secs(60))).await.unwrap();
+    let hold = client
+        .create_reservation(CreateReservation::new(&account, 10).expires_in(Duration::from_secs(60)))
+        .await
+        .unwrap();
     let events = |got: &[Received]| got.iter().map(|r| verify(&verifier, r)).collect::<Vec<_>>();
-    receiver.until("the create events", |got| events(got).iter().any(|e| matches!(e, Event::ReservationCreated(_)))).await;
+    receiver
+        .until("the create events", |got| events(got).iter().any(|e| matches!(e, Event::ReservationCreated(_))))
+        .await;
     let before = sandbox.request_count();
     sandbox.advance(Duration::from_secs(61)).unwrap();
-    let got = receiver
-        .until("the expiry", |got| events(got).iter().any(|e| matches!(e, Event::ReservationExpired(_))))
-        .await;
+    let got =
+        receiver.until("the expiry", |got| events(got).iter().any(|e| matches!(e, Event::ReservationExpired(_)))).await;
     assert_eq!(sandbox.request_count(), before, "the expiry was sent without any API request");
     let expired = events(&got)
         .into_iter()
@@ -197,7 +201,9 @@ async fn api_calls_emit_their_events_and_an_expiry_is_sent_when_the_clock_passes
     assert_eq!(expired.data.id, hold.reservation.id);
     assert_eq!(expired.data.amount.to_string(), "10");
     let types: Vec<String> = events(&got).iter().map(|e| e.type_name().to_owned()).collect();
-    for expected in ["account.created", "transaction.created", "balance.credited", "account.updated", "reservation.created"] {
+    for expected in
+        ["account.created", "transaction.created", "balance.credited", "account.updated", "reservation.created"]
+    {
         assert!(types.iter().any(|t| t == expected), "{expected} missing from {types:?}");
     }
 }
@@ -315,17 +321,14 @@ async fn saved_state_keeps_undelivered_events_and_a_new_sandbox_delivers_them() 
     for i in 0..5 {
         client.create_account(CreateAccount::new(format!("Saved {i}"))).await.unwrap();
     }
-    let pending = until_deliveries(&first, "first attempts", |d| d.len() == 5 && d.iter().all(|d| d.attempts == 1)).await;
+    let pending =
+        until_deliveries(&first, "first attempts", |d| d.len() == 5 && d.iter().all(|d| d.attempts == 1)).await;
     let saved = first.export_all();
     drop(first);
 
     let receiver = Receiver::on(tokio::net::TcpListener::bind(address).await.unwrap(), |_| StatusCode::OK);
-    let second = Sandbox::builder()
-        .manual_clock("2026-03-01T00:00:00Z".parse().unwrap())
-        .state(saved)
-        .start()
-        .await
-        .unwrap();
+    let second =
+        Sandbox::builder().manual_clock("2026-03-01T00:00:00Z".parse().unwrap()).state(saved).start().await.unwrap();
     second.advance(Duration::from_secs(5)).unwrap();
     let got = receiver.until("the saved events", |got| got.len() >= 5).await;
     let verifier = Verifier::new(SECRET).unwrap();
@@ -351,7 +354,8 @@ async fn a_stalled_receiver_never_slows_or_fails_the_api_calls_that_emit_events(
     let sandbox = Sandbox::builder().webhook(&url).webhook_secret(SECRET).start().await.unwrap();
     // Faults on the API too (refusals the SDK retries, delays): the events follow what was
     // applied, nothing else.
-    let faults = vec![credits_sandbox::Fault::rate_limited("0"), credits_sandbox::Fault::Delay(Duration::from_millis(20))];
+    let faults =
+        vec![credits_sandbox::Fault::rate_limited("0"), credits_sandbox::Fault::Delay(Duration::from_millis(20))];
     sandbox.faults().set_random(0.2, faults, 7);
     let client = client_for(&sandbox, fast_retries().max_attempts(10));
     let account = funded_account(&client, 1_000).await;
@@ -456,7 +460,8 @@ fn every_bad_delivery_is_refused_with_its_typed_error() {
 
     let not_json = b"{\"id\": \"evt_1\", oops";
     assert!(matches!(verifier.verify(&signed(not_json, "evt_1", now), not_json), Err(WebhookError::MalformedEvent(_))));
-    let wrong_data = br#"{"id":"evt_1","type":"balance.credited","createdAt":"2026-01-01T00:00:00Z","data":{"balance":"lots"}}"#;
+    let wrong_data =
+        br#"{"id":"evt_1","type":"balance.credited","createdAt":"2026-01-01T00:00:00Z","data":{"balance":"lots"}}"#;
     assert!(matches!(
         verifier.verify(&signed(wrong_data, "evt_1", now), wrong_data),
         Err(WebhookError::MalformedEvent(_))

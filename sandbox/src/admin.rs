@@ -326,10 +326,11 @@ async fn trigger(
     headers: HeaderMap,
     ApiJson(body, _): ApiJson<Trigger>,
 ) -> Result<Json<Value>, ApiError> {
-    let event_type: credits_types::webhooks::EventType = body.event_type.parse().map_err(|e: credits_types::webhooks::UnknownEventType| {
-        let known: Vec<&str> = credits_types::webhooks::EventType::ALL.iter().map(|t| t.as_str()).collect();
-        ApiError::invalid(format!("{e}; the types are {}", known.join(", ")))
-    })?;
+    let event_type: credits_types::webhooks::EventType =
+        body.event_type.parse().map_err(|e: credits_types::webhooks::UnknownEventType| {
+            let known: Vec<&str> = credits_types::webhooks::EventType::ALL.iter().map(|t| t.as_str()).collect();
+            ApiError::invalid(format!("{e}; the types are {}", known.join(", ")))
+        })?;
     let mut project = project_of(&state, &headers)?.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if !project.has_webhooks() {
         return Err(ApiError::conflict("no_webhooks", "no webhook endpoint is registered: events would go nowhere"));

@@ -43,6 +43,7 @@ mod store;
 
 pub use chrono;
 pub use clock::{ClockError, MAX_CLOCK_STEP};
+pub use delivery::ATTEMPT_TIMEOUT as WEBHOOK_ATTEMPT_TIMEOUT;
 pub use faults::{Fault, FaultHandle, FaultSpec};
 pub use money::{MAX_CREDIT_PLACES, MAX_CREDITS, MAX_SECONDS_PLACES};
 pub use server::{
@@ -50,9 +51,8 @@ pub use server::{
     MAX_HEADER_READ_TIMEOUT, MAX_HEADERS, MAX_RESERVATION_TTL, MAX_URI_BYTES, STATE_FILE_FORMAT, Sandbox,
     SandboxBuilder, generate_api_key,
 };
-pub use delivery::ATTEMPT_TIMEOUT as WEBHOOK_ATTEMPT_TIMEOUT;
 pub use store::webhooks::{
-    Delivery as WebhookDelivery, DeliveryState as WebhookDeliveryState, DELIVERY_LOG, MAX_ENDPOINTS as MAX_WEBHOOK_ENDPOINTS,
-    MAX_PENDING_DELIVERIES, RETRY_SCHEDULE as WEBHOOK_RETRY_SCHEDULE,
+    DELIVERY_LOG, Delivery as WebhookDelivery, DeliveryState as WebhookDeliveryState,
+    MAX_ENDPOINTS as MAX_WEBHOOK_ENDPOINTS, MAX_PENDING_DELIVERIES, RETRY_SCHEDULE as WEBHOOK_RETRY_SCHEDULE,
 };
 pub use store::{STATE_FORMAT, STATE_VERSION, StateError};

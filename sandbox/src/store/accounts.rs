@@ -1,10 +1,10 @@
 //! Accounts and the ledger: accounts, balances, credits added and deducted, manual entries and
 //! the paginated transaction list.
 
-use credits_types::webhooks::EventType;
 use chrono::{DateTime, Utc};
 use credits_types::TransactionType;
 use credits_types::types::{self, ManualTransactionType};
+use credits_types::webhooks::EventType;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -248,7 +248,9 @@ impl Project {
 
     /// The events of a credit movement on account `index` (its newest transaction).
     fn emit_credit_movement(&mut self, index: usize, credit: bool) {
-        self.emit(EventType::TransactionCreated, |p| p.transactions.last().map_or_else(|| Err(ApiError::invalid("")), TransactionRow::to_wire));
+        self.emit(EventType::TransactionCreated, |p| {
+            p.transactions.last().map_or_else(|| Err(ApiError::invalid("")), TransactionRow::to_wire)
+        });
         let balance = if credit { EventType::BalanceCredited } else { EventType::BalanceDebited };
         self.emit(balance, |p| p.balance(AccountRef::Id(&p.accounts[index].id)));
         self.emit(EventType::AccountUpdated, |p| p.accounts[index].to_wire());

@@ -21,9 +21,9 @@ pub mod models;
 mod plans;
 mod reservations;
 mod snapshot;
+mod trigger;
 mod usage;
 mod view;
-mod trigger;
 pub mod webhooks;
 
 pub use accounts::TransactionQuery;

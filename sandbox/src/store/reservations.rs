@@ -1,8 +1,8 @@
 //! Reservations: holds on credits, confirmed into a debit, cancelled, or expired by the clock.
 
-use credits_types::webhooks::EventType;
 use chrono::{DateTime, Utc};
 use credits_types::types;
+use credits_types::webhooks::EventType;
 use credits_types::{ReservationStatus, TransactionType};
 use rust_decimal::Decimal;
 use serde::Serialize;

@@ -33,10 +33,8 @@ impl Project {
         let account = match self.account_id(AccountRef::External(TRIGGER_ACCOUNT)) {
             Ok(id) => id,
             Err(_) => {
-                let created = self.create_account(
-                    request(json!({ "name": "Trigger demo", "externalId": TRIGGER_ACCOUNT }))?,
-                    now,
-                )?;
+                let created = self
+                    .create_account(request(json!({ "name": "Trigger demo", "externalId": TRIGGER_ACCOUNT }))?, now)?;
                 self.move_credits(
                     AccountRef::Id(&created.id),
                     credits_types::TransactionType::Credit,
@@ -84,7 +82,12 @@ impl Project {
             EventType::PlanAssigned | EventType::PlanRemoved => {
                 let plan = match self.plans.iter().find(|p| p.is_active) {
                     Some(plan) => plan.id.clone(),
-                    None => self.create_plan(request(json!({ "name": "Trigger plan", "amount": 10, "interval": "month" }))?)?.id,
+                    None => {
+                        self.create_plan(request(
+                            json!({ "name": "Trigger plan", "amount": 10, "interval": "month" }),
+                        )?)?
+                        .id
+                    }
                 };
                 let assign = json!({ "accountId": account, "planId": plan, "startMode": "next_period" });
                 self.assign_plan(request::<types::AssignPlanRequest>(assign.clone())?, now)?;

@@ -188,7 +188,9 @@ pub fn check_url(url: &str) -> Result<(), String> {
         None => false,
     };
     if !loopback {
-        return Err(format!("`{url}`: the sandbox delivers only to loopback addresses (127.0.0.0/8, [::1], localhost)"));
+        return Err(format!(
+            "`{url}`: the sandbox delivers only to loopback addresses (127.0.0.0/8, [::1], localhost)"
+        ));
     }
     Ok(())
 }
@@ -297,10 +299,8 @@ impl Project {
         let hooks = &mut self.webhooks;
         let dropped: Vec<u64> = hooks.pending.iter().filter(|(_, d)| d.endpoint_id == id).map(|(&s, _)| s).collect();
         for seq in dropped {
-            if let Some(delivery) = hooks.pending.remove(&seq) {
-                if let Some(at) = delivery.next_attempt_at {
-                    hooks.due.remove(&(at, seq));
-                }
+            if let Some(at) = hooks.pending.remove(&seq).and_then(|delivery| delivery.next_attempt_at) {
+                hooks.due.remove(&(at, seq));
             }
         }
         self.webhooks.endpoints.len() != before
@@ -308,7 +308,11 @@ impl Project {
 
     /// Makes event `event_type` about the resource `data` builds (built only when someone
     /// listens) and queues one delivery per endpoint, due now.
-    pub(super) fn emit<T: Serialize>(&mut self, event_type: EventType, data: impl FnOnce(&Self) -> Result<T, ApiError>) {
+    pub(super) fn emit<T: Serialize>(
+        &mut self,
+        event_type: EventType,
+        data: impl FnOnce(&Self) -> Result<T, ApiError>,
+    ) {
         if self.webhooks.endpoints.is_empty() {
             return;
         }
@@ -400,7 +404,14 @@ impl Project {
         WebhookView {
             endpoints: hooks.endpoints.iter().map(|e| EndpointView { id: e.id.clone(), url: e.url.clone() }).collect(),
             pending: hooks.pending.len(),
-            deliveries: hooks.pending.values().rev().chain(hooks.log.iter().rev()).take(limit).map(DeliveryView::from).collect(),
+            deliveries: hooks
+                .pending
+                .values()
+                .rev()
+                .chain(hooks.log.iter().rev())
+                .take(limit)
+                .map(DeliveryView::from)
+                .collect(),
         }
     }
 
