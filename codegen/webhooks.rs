@@ -13,10 +13,20 @@ use serde_json::Value;
 pub fn render(doc: &Value) -> Result<String, Vec<String>> {
     let Some(webhooks) = doc.get("x-credits-webhooks") else { return Ok(render_events(&[])) };
     let mut problems = Vec::new();
-    let envelope = webhooks.pointer("/envelope/$ref").and_then(Value::as_str);
-    if envelope != Some("#/components/schemas/WebhookEvent") {
-        problems
-            .push("x-credits-webhooks: `envelope` must be `$ref: \"#/components/schemas/WebhookEvent\"`".to_owned());
+    // `credits_types::webhooks::Envelope` is written for exactly these fields: a change here
+    // must change it too.
+    let required: Vec<&str> = webhooks
+        .pointer("/envelope/required")
+        .and_then(Value::as_array)
+        .map(|fields| fields.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let declared = |field: &str| webhooks.pointer(&format!("/envelope/properties/{field}")).is_some();
+    if required != ["id", "type", "createdAt", "data"] || !required.iter().all(|f| declared(f)) {
+        problems.push(
+            "x-credits-webhooks: `envelope` must declare and require exactly `id`, `type`, `createdAt` and `data` \
+             (the fields of credits_types::webhooks::Envelope)"
+                .to_owned(),
+        );
     }
     let mut events = Vec::new();
     match webhooks.get("events").and_then(Value::as_object) {

@@ -31,7 +31,8 @@ use serde_json::value::RawValue;
 
 include!(concat!(env!("OUT_DIR"), "/webhooks.rs"));
 
-/// The envelope of one event (the spec's `WebhookEvent`), its `data` decoded as `T`.
+/// The envelope of one event (`x-credits-webhooks.envelope` in the spec, whose fields the
+/// build checks are these), its `data` decoded as `T`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
