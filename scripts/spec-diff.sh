@@ -134,6 +134,10 @@ PY
 # OUT_DIR or a cached run.
 run_build_script() { # tree, package, package directory, dir
   local tree=$1 package=$2 package_dir=$3 dir=$4 script
+  # Both trees share the target directory, where a build script's fingerprint names its
+  # sources relative to the package: without this, the tree checked second could be judged
+  # fresh and reuse the other tree's build script (its codegen/ is older than that binary).
+  touch "$package_dir/build.rs" "$tree"/codegen/*.rs
   script=$( (cd "$tree" && CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}" cargo check --quiet -p "$package" --message-format=json 2>/dev/null) \
     | python3 -c '
 import json, sys
