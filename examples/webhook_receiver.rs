@@ -8,8 +8,7 @@
 //! ```
 //!
 //! Serving, it listens on `127.0.0.1:$PORT/webhooks` until Ctrl-C; point a sandbox at it with
-//! `credits-sandbox --webhook http://127.0.0.1:3000/webhooks --webhook-secret whsec_...`, or
-//! `credits listen --forward-to http://127.0.0.1:3000/webhooks`. The demo starts a sandbox that
+//! `credits-sandbox --webhook http://127.0.0.1:3000/webhooks --webhook-secret whsec_...`. The demo starts a sandbox that
 //! delivers to the receiver, puts a hold that lapses, moves the sandbox clock past its expiry,
 //! prints what was handled and exits.
 
