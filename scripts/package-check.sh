@@ -53,6 +53,10 @@ print("ok   publish order: " + ", ".join(order))
 echo "--> cargo package (credits-types, credits-sandbox, credits-sdk), each verified"
 # --allow-dirty: CI may run on a tree with uncommitted changes (a local run); the package is
 # built from the files as they are.
+# Cargo keeps what it extracted from that temporary registry under CARGO_HOME, by version:
+# a second run on the same machine would build the sandbox against the first run's
+# credits-types. Local registries' directories start with `-` (crates.io's name their host).
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/credits-{types,sandbox,sdk}-*
 cargo package --quiet --allow-dirty -p credits-types -p credits-sandbox -p credits-sdk
 
 echo "--> contents"
