@@ -68,6 +68,9 @@ pub fn render(doc: &Value) -> Result<String, Vec<String>> {
     if problems.is_empty() { Ok(render_events(&events)) } else { Err(problems) }
 }
 
+/// Reads one property of an entry, for the `const fn` that answers it.
+type Property = fn(&Entry) -> &str;
+
 struct Entry {
     name: String,
     variant: String,
@@ -109,37 +112,25 @@ fn render_events(events: &[Entry]) -> String {
     for e in events {
         let _ = writeln!(out, "        EventType::{},", e.variant);
     }
-    let _ = writeln!(
-        out,
-        "    ];\n\n    /// The type's name on the wire, e.g. `reservation.expired`.\n    pub const fn as_str(self) -> &'static str {{\n        match self {{"
-    );
-    for e in events {
-        let _ = writeln!(out, "            EventType::{} => {:?},", e.variant, e.name);
+    let _ = writeln!(out, "    ];");
+    // One `const fn` per property of the entries, each a `match` over the types.
+    let properties: [(&str, &str, Property); 3] = [
+        ("The type's name on the wire, e.g. `reservation.expired`.", "as_str", |e| &e.name),
+        ("What the event means (the spec's description).", "description", |e| &e.description),
+        ("The schema of the event's `data`, by its name under `components/schemas`.", "data_schema", |e| &e.schema),
+    ];
+    for (doc, method, value) in properties {
+        let _ =
+            writeln!(out, "\n    /// {doc}\n    pub const fn {method}(self) -> &'static str {{\n        match self {{");
+        for e in events {
+            let _ = writeln!(out, "            EventType::{} => {:?},", e.variant, value(e));
+        }
+        if events.is_empty() {
+            let _ = writeln!(out, "            _ => \"\",");
+        }
+        let _ = writeln!(out, "        }}\n    }}");
     }
-    if events.is_empty() {
-        let _ = writeln!(out, "            _ => \"\",");
-    }
-    let _ = writeln!(
-        out,
-        "        }}\n    }}\n\n    /// What the event means (the spec's description).\n    pub const fn description(self) -> &'static str {{\n        match self {{"
-    );
-    for e in events {
-        let _ = writeln!(out, "            EventType::{} => {:?},", e.variant, e.description);
-    }
-    if events.is_empty() {
-        let _ = writeln!(out, "            _ => \"\",");
-    }
-    let _ = writeln!(
-        out,
-        "        }}\n    }}\n\n    /// The schema of the event's `data`, by its name under `components/schemas`.\n    pub const fn data_schema(self) -> &'static str {{\n        match self {{"
-    );
-    for e in events {
-        let _ = writeln!(out, "            EventType::{} => {:?},", e.variant, e.schema);
-    }
-    if events.is_empty() {
-        let _ = writeln!(out, "            _ => \"\",");
-    }
-    let _ = writeln!(out, "        }}\n    }}\n}}\n");
+    let _ = writeln!(out, "}}\n");
 
     let _ = writeln!(
         out,
