@@ -35,6 +35,7 @@ mod error;
 mod exact;
 mod extract;
 mod faults;
+mod loopback;
 mod money;
 mod routes;
 mod server;

@@ -656,13 +656,6 @@ async fn call(router: &Router, request: Request<Body>) -> Response<Body> {
 
 /// Whether a client at `ip` may use the `/_sandbox` endpoints: loopback only (IPv4 127/8,
 /// IPv6 ::1, and IPv4-mapped loopback).
-fn admin_allowed(ip: std::net::IpAddr) -> bool {
-    match ip {
-        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(v6.is_loopback(), |v4| v4.is_loopback()),
-        ip => ip.is_loopback(),
-    }
-}
-
 /// Whether a request is addressed to a loopback host: its `Host` (or HTTP/2 authority) is
 /// `localhost`, a name under `.localhost`, an IPv4 127/8 address or `[::1]`, with any port. A
 /// page the developer's browser loaded from another name that resolves to 127.0.0.1 (DNS
@@ -672,14 +665,7 @@ fn loopback_host<B>(request: &Request<B>) -> bool {
         Some(host) => host.to_str().ok().and_then(|h| h.parse::<axum::http::uri::Authority>().ok()),
         None => request.uri().authority().cloned(),
     };
-    let Some(authority) = named else { return false };
-    let host = authority.host();
-    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-    if let Ok(ip) = bare.parse::<std::net::IpAddr>() {
-        return admin_allowed(ip);
-    }
-    let name = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
-    name == "localhost" || name.ends_with(".localhost")
+    named.is_some_and(|authority| crate::loopback::is_loopback_host(authority.host()))
 }
 
 /// A JSON 414 or 431 for a request head over the sandbox's limits.
@@ -719,7 +705,7 @@ async fn handle(
         return Ok(error.into_response());
     }
     if !v1 {
-        if !admin_allowed(peer.ip()) {
+        if !crate::loopback::is_loopback_ip(peer.ip()) {
             return Ok(admin::secured(
                 ApiError::new(
                     StatusCode::FORBIDDEN,
@@ -794,19 +780,4 @@ fn parse_state_file(text: &str) -> Result<HashMap<String, Box<serde_json::value:
         ));
     }
     Ok(file.projects.into_iter().collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::admin_allowed;
-
-    #[test]
-    fn only_loopback_clients_may_use_the_admin_endpoints() {
-        for allowed in ["127.0.0.1", "127.9.8.7", "::1", "::ffff:127.0.0.1"] {
-            assert!(admin_allowed(allowed.parse().unwrap()), "{allowed}");
-        }
-        for refused in ["10.0.0.1", "192.168.1.5", "0.0.0.0", "::ffff:10.0.0.1", "fe80::1", "2001:db8::1"] {
-            assert!(!admin_allowed(refused.parse().unwrap()), "{refused}");
-        }
-    }
 }

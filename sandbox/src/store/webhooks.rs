@@ -178,16 +178,7 @@ pub fn check_url(url: &str) -> Result<(), String> {
     if parsed.scheme() != "http" {
         return Err(format!("`{url}`: only http URLs are delivered to (loopback needs no TLS)"));
     }
-    let loopback = match parsed.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(name)) => {
-            let name = name.to_ascii_lowercase();
-            name == "localhost" || name.ends_with(".localhost")
-        }
-        None => false,
-    };
-    if !loopback {
+    if !parsed.host_str().is_some_and(crate::loopback::is_loopback_host) {
         return Err(format!(
             "`{url}`: the sandbox delivers only to loopback addresses (127.0.0.0/8, [::1], localhost)"
         ));
@@ -418,5 +409,61 @@ impl Project {
     /// Every delivery kept (unfinished, then the log), oldest first: for tests.
     pub fn deliveries(&self) -> Vec<Delivery> {
         self.webhooks.pending.values().chain(self.webhooks.log.iter()).cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::Clock;
+
+    fn project_with_endpoint() -> Project {
+        let mut project = Project::new(Duration::from_secs(300), Clock::default());
+        project.add_endpoint("http://127.0.0.1:9/hooks", &generate_secret()).unwrap();
+        project
+    }
+
+    #[test]
+    fn waiting_deliveries_are_bounded_and_the_oldest_is_dropped_first() {
+        let mut project = project_with_endpoint();
+        for _ in 0..MAX_PENDING_DELIVERIES + 3 {
+            project.emit(EventType::AccountCreated, |_| Ok(serde_json::json!({})));
+        }
+        let hooks = &project.webhooks;
+        assert_eq!(hooks.pending.len(), MAX_PENDING_DELIVERIES);
+        assert_eq!(hooks.due.len(), MAX_PENDING_DELIVERIES, "the due index follows");
+        assert_eq!(hooks.log.len(), 3);
+        assert!(hooks.log.iter().all(|d| d.state == DeliveryState::Dropped));
+        // The three oldest went: the first waiting one is the fourth emitted.
+        assert_eq!(hooks.pending.keys().next(), Some(&3));
+    }
+
+    #[test]
+    fn the_log_keeps_only_the_newest_finished_deliveries() {
+        let mut project = project_with_endpoint();
+        for _ in 0..DELIVERY_LOG + 10 {
+            project.emit(EventType::AccountCreated, |_| Ok(serde_json::json!({})));
+            let now = project.now();
+            for attempt in project.take_due(now, 1) {
+                project.record_attempt(attempt.seq, true, "HTTP 200".into(), now);
+            }
+        }
+        assert!(project.webhooks.pending.is_empty());
+        assert_eq!(project.webhooks.log.len(), DELIVERY_LOG);
+        assert_eq!(project.deliveries().len(), DELIVERY_LOG);
+    }
+
+    #[test]
+    fn a_project_has_at_most_max_endpoints_and_the_same_url_is_one() {
+        let mut project = Project::new(Duration::from_secs(300), Clock::default());
+        let secret = generate_secret();
+        for port in 0..MAX_ENDPOINTS {
+            project.add_endpoint(&format!("http://127.0.0.1:{}/", 1000 + port), &secret).unwrap();
+        }
+        let again = project.add_endpoint("http://127.0.0.1:1000/", &secret).unwrap();
+        assert_eq!(again.id, project.webhooks.endpoints[0].id);
+        let error = project.add_endpoint("http://127.0.0.1:2000/", &secret).unwrap_err();
+        assert_eq!(error.code, "invalid_request");
+        assert_eq!(project.webhooks.endpoints.len(), MAX_ENDPOINTS);
     }
 }
