@@ -377,6 +377,47 @@ async fn a_stalled_receiver_never_slows_or_fails_the_api_calls_that_emit_events(
     // One reservation.confirmed event per confirm that landed.
     let confirmed = deliveries.iter().filter(|d| d.event_type == "reservation.confirmed").count();
     assert_eq!(confirmed, 50);
+    // The hung attempts end at the attempt timeout, as failures to retry.
+    let deadline = tokio::time::Instant::now() + credits_sandbox::WEBHOOK_ATTEMPT_TIMEOUT + Duration::from_secs(10);
+    loop {
+        let deliveries = sandbox.webhook_deliveries(sandbox.api_key());
+        if deliveries.iter().any(|d| d.last_status.as_deref() == Some("timed out")) {
+            assert!(deliveries.iter().all(|d| d.state != WebhookDeliveryState::Delivered));
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no attempt timed out");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_receiver_that_redirects_is_a_failed_attempt_and_the_redirect_is_not_followed() {
+    let target = Receiver::start(|_| StatusCode::OK).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    let location = target.url.clone();
+    let app = axum::Router::new().route(
+        "/hooks",
+        axum::routing::post(move || {
+            let location = location.clone();
+            async move { (StatusCode::TEMPORARY_REDIRECT, [(axum::http::header::LOCATION, location)]) }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let sandbox = Sandbox::builder()
+        .manual_clock("2026-03-01T00:00:00Z".parse().unwrap())
+        .webhook(&url)
+        .webhook_secret(SECRET)
+        .start()
+        .await
+        .unwrap();
+    let client = client_for(&sandbox, fast_retries());
+    client.create_account(CreateAccount::new("Redirected")).await.unwrap();
+    let deliveries = until_deliveries(&sandbox, "the attempt", |d| d.len() == 1 && d[0].attempts == 1).await;
+    assert_eq!(deliveries[0].last_status.as_deref(), Some("HTTP 307"));
+    assert_eq!(deliveries[0].state, WebhookDeliveryState::Pending, "retried later, as any non-2xx");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(target.received().is_empty(), "the redirect was not followed");
 }
 
 /// A delivery signed now with `SECRET`, for the verifier tests.
