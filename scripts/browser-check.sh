@@ -2,7 +2,8 @@
 # Checks the sandbox's live ledger page in a real browser: runs the quickstart example against
 # the sandbox binary, moves the clock a month (a plan renewal), loads /_sandbox/ in headless
 # Chromium, checks that every account's balance, reserved and available, the ledger count and
-# the usage total shown equal what the API answers, and saves a screenshot.
+# the usage total shown equal what the API answers, that the webhook delivery log shown (to a
+# receiver the script runs) equals `GET /_sandbox/webhooks`, and saves a screenshot.
 # Usage: scripts/browser-check.sh
 # Environment: CARGO_TARGET_DIR, SCREENSHOT (default $CARGO_TARGET_DIR/browser-check/ledger.png),
 # CHROMIUM (default: chromium on PATH; installed with apt-get when missing).
@@ -31,7 +32,25 @@ port=$(free_port)
 key="sk_sandbox_browser_check"
 base="http://127.0.0.1:$port"
 work=$(mktemp -d)
-start_sandbox "$binary" "$work" --addr "127.0.0.1:$port" --api-key "$key" --clock-start 2025-01-15T09:00:00Z
+# A webhook receiver answering 204 to every delivery, so that the delivery log settles.
+hook_port=$(free_port)
+python3 - "$hook_port" <<'PY' &
+import http.server, sys
+class Receiver(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length", "0")))
+        self.send_response(204); self.end_headers()
+    def log_message(self, *args):
+        pass
+class Server(http.server.ThreadingHTTPServer):
+    request_queue_size = 128  # the sandbox sends up to 32 at once
+Server(("127.0.0.1", int(sys.argv[1])), Receiver).serve_forever()
+PY
+receiver_pid=$!
+start_sandbox "$binary" "$work" --addr "127.0.0.1:$port" --api-key "$key" --clock-start 2025-01-15T09:00:00Z \
+  --webhook "http://127.0.0.1:$hook_port/webhooks"
+# shellcheck disable=SC2064 # expand now: the trap must see these values
+trap "kill $receiver_pid $sandbox_pid 2>/dev/null || true; wait $sandbox_pid 2>/dev/null || true; rm -rf '$work'" EXIT
 
 echo "== quickstart against $base"
 CREDITS_API_KEY="$key" CREDITS_BASE_URL="$base" "$target_dir/debug/examples/quickstart"
@@ -43,6 +62,14 @@ curl -sf -H 'content-type: application/json' -d '{"advanceSeconds": 2678400}' "$
 echo
 curl -sf -H "X-API-Key: $key" -H 'content-type: application/json' \
   -d "{\"accountId\": \"$account\", \"amount\": 100.5, \"operation\": \"held while the page loads\"}" "$base/v1/reservations/create" >/dev/null
+
+# Every event delivered before the page loads, so that page and API show the same log.
+for _ in $(seq 1 100); do
+  waiting=$(curl -sf -H "X-API-Key: $key" "$base/_sandbox/webhooks" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pending"])')
+  [[ "$waiting" == 0 ]] && break
+  sleep 0.1
+done
+[[ "$waiting" == 0 ]] || { echo "$waiting webhook deliveries still waiting"; exit 1; }
 
 browse() {
   "$chromium" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
@@ -75,7 +102,7 @@ class Cells(HTMLParser):
         attrs = dict(attrs)
         if tag == "body" and attrs.get("data-loaded") == "true":
             self.loaded = True
-        if tag == "div" and attrs.get("id") in ("accounts", "ledger", "reservations", "usage"):
+        if tag == "div" and attrs.get("id") in ("accounts", "ledger", "reservations", "usage", "webhooks"):
             self.section = attrs["id"]
         if tag == "tr":
             self.row = attrs.get("data-id")
@@ -112,7 +139,21 @@ summary = api("/v1/usage?summary=true")["summary"]
 shown_total = next(v for k, v in cells.cells.items() if k[2] == "usage-total")
 assert Decimal(shown_total) == summary["totalCostUsd"], f"usage total: page {shown_total}, API {summary['totalCostUsd']}"
 print(f"  ledger: {total} entries; usage total {summary['totalCostUsd']} USD (page agrees)")
-print(f"page check passed: {checked} account figures, the ledger count and the usage total equal the API's")
+RECENT = 50  # the page shows the newest 50 deliveries (sandbox/src/store/view.rs)
+hooks = api("/_sandbox/webhooks")
+shown = [row for (section, row, field) in cells.cells if section == "webhooks" and field == "eventType"]
+assert hooks["pending"] == 0 and hooks["deliveries"], f"expected settled deliveries: {hooks['pending']} waiting, {len(hooks['deliveries'])} logged"
+assert shown and len(shown) == min(len(hooks["deliveries"]), RECENT), f"webhook rows: page {len(shown)}, API {len(hooks['deliveries'])}"
+for delivery in hooks["deliveries"][:len(shown)]:
+    row = delivery["eventId"]
+    for field in ("eventType", "attempts", "lastStatus", "state"):
+        page_value = cells.cells.get(("webhooks", row, field))
+        assert page_value == str(delivery[field]), f"delivery {row} {field}: page {page_value}, API {delivery[field]}"
+unanswered = [d for d in hooks["deliveries"] if d["state"] != "delivered" or d["lastStatus"] != "HTTP 204"]
+assert not unanswered, f"every delivery should be answered 204: {unanswered[:3]}"
+types = sorted({d["eventType"] for d in hooks["deliveries"]})
+print(f"  webhooks: {len(shown)} deliveries shown ({', '.join(types)}), each as the API lists it")
+print(f"page check passed: {checked} account figures, the ledger count, the usage total and the webhook log equal the API's")
 PY
 python3 - "$screenshot" <<'PY'
 import struct, sys

@@ -104,6 +104,17 @@ impl Failure {
         }
     }
 
+    /// An error answer to a plain HTTP call (the sandbox's `/_sandbox` endpoints, which the
+    /// spec does not describe): the same line as an API error's.
+    pub fn from_answer(status: u16, headers: &http::HeaderMap, body: &[u8]) -> Failure {
+        api(status, &ErrorBody::from_bytes(body), header(headers, "x-request-id"), header(headers, "location"))
+    }
+
+    /// A plain HTTP call that got no answer, with the error's causes.
+    pub fn transport(error: &dyn std::error::Error) -> Failure {
+        Failure::Transport(chain(error))
+    }
+
     /// Maps the generated client's error, much as `credits_sdk::Error` does for the facade.
     pub async fn from_generated(error: GeneratedError) -> Failure {
         use credits_sdk::api::Error as E;
@@ -161,7 +172,7 @@ fn header(headers: &http::HeaderMap, name: &str) -> Option<String> {
 }
 
 /// At most 300 characters of server-supplied text, on one line, without control characters.
-fn excerpt(text: &str) -> String {
+pub fn excerpt(text: &str) -> String {
     let mut out: String = text.chars().take(300).map(|c| if c.is_control() { ' ' } else { c }).collect();
     if text.chars().nth(300).is_some() {
         out.push('…');
@@ -170,7 +181,7 @@ fn excerpt(text: &str) -> String {
 }
 
 /// An error and its sources, `: `-separated, without repeating a cause already in the text.
-fn chain(error: &dyn std::error::Error) -> String {
+pub fn chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

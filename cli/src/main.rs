@@ -3,7 +3,8 @@
 //! Every operation of `openapi.yaml` is a command, generated at build time by progenitor's CLI
 //! generator (see `build.rs` and `generate.rs`); requests go through the SDK's generated
 //! client and pipeline (`credits_sdk::CreditsClient::builder()`, then `client.api()`). This
-//! file adds what is not an operation: global options, output, exit codes, `credits sandbox`
+//! file adds what is not an operation: global options, output, exit codes, `credits sandbox`,
+//! `credits listen` and `credits trigger` (webhooks against a local sandbox, in `webhooks.rs`)
 //! and `credits completions`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -13,6 +14,7 @@ mod flags;
 mod generated;
 mod output;
 mod table;
+mod webhooks;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -136,6 +138,31 @@ fn command() -> Command {
             ),
     )
     .subcommand(
+        webhooks::ListenArgs::augment_args(Command::new("listen"))
+            .about("Forward a local sandbox's webhook deliveries, verified, to your handler until Ctrl-C")
+            .long_about(
+                "Forward a local sandbox's webhook deliveries, verified, to your handler until Ctrl-C.\n\n\
+                 Registers a receiver on 127.0.0.1 with the sandbox at --base-url (a loopback http URL: \
+                 the Credits API registers webhooks in its dashboard) and prints the secret deliveries \
+                 are signed with. Each delivery is verified, logged as `<time> <type> <event id> -> \
+                 <status>` and POSTed unchanged (body, content-type, webhook-id, webhook-timestamp, \
+                 webhook-signature) to --forward-to; the sandbox gets your handler's status, so it \
+                 retries when the handler fails (502 when it cannot be reached, 504 after 30 s). \
+                 Ctrl-C removes the endpoint.",
+            ),
+    )
+    .subcommand(
+        webhooks::TriggerArgs::augment_args(Command::new("trigger"))
+            .about("Make a local sandbox emit a webhook event of a type, e.g. `credits trigger reservation.expired`")
+            .long_about(
+                "Make a local sandbox emit a webhook event of a type, e.g. `credits trigger \
+                 reservation.expired`.\n\n\
+                 The sandbox at --base-url (a loopback http URL) does what causes the event on a demo \
+                 account of the key's project, so related events come with it; it refuses when no \
+                 webhook endpoint is registered (run `credits listen` first).",
+            ),
+    )
+    .subcommand(
         CompletionsArgs::augment_args(Command::new("completions"))
             .about("Print a shell completion script, e.g. `credits completions bash > ~/.local/share/bash-completion/completions/credits`"),
     )
@@ -185,7 +212,7 @@ fn groups_help() -> String {
             text.push_str(&format!("  {tag:<14}{}\n", names.join(", ")));
         }
     }
-    text.push_str(&format!("  {:<14}sandbox, completions\n", "local"));
+    text.push_str(&format!("  {:<14}sandbox, listen, trigger, completions\n", "local"));
     text.push_str(
         "\nConfiguration: CREDITS_API_KEY (or --api-key), CREDITS_BASE_URL (or --base-url).\n\
          Exit codes: 0 ok, 1 other, 2 bad arguments, 3 configuration, 4 API 4xx, 5 API 5xx, 6 no answer.",
@@ -251,6 +278,19 @@ fn run(matches: &ArgMatches) -> Result<(), Failure> {
     if name == "sandbox" {
         let args = SandboxArgs::from_arg_matches(sub).map_err(|e| Failure::Usage(e.to_string()))?;
         return runtime.block_on(run_sandbox(args, global.api_key));
+    }
+    let connection = webhooks::Connection {
+        base_url: global.base_url.as_deref(),
+        api_key: global.api_key.as_deref(),
+        timeout: global.timeout,
+    };
+    if name == "listen" {
+        let args = webhooks::ListenArgs::from_arg_matches(sub).map_err(|e| Failure::Usage(e.to_string()))?;
+        return runtime.block_on(webhooks::listen(args, &connection));
+    }
+    if name == "trigger" {
+        let args = webhooks::TriggerArgs::from_arg_matches(sub).map_err(|e| Failure::Usage(e.to_string()))?;
+        return runtime.block_on(webhooks::trigger(args, &connection));
     }
     let Some((op, generated)) = operations().into_iter().find(|(op, _)| op.command == name) else {
         return Err(Failure::Usage(format!("unknown command `{name}`; see `credits --help`")));

@@ -46,6 +46,7 @@ pub use chrono;
 pub use clock::{ClockError, MAX_CLOCK_STEP};
 pub use delivery::ATTEMPT_TIMEOUT as WEBHOOK_ATTEMPT_TIMEOUT;
 pub use faults::{Fault, FaultHandle, FaultSpec};
+pub use loopback::{is_loopback_host, is_loopback_ip};
 pub use money::{MAX_CREDIT_PLACES, MAX_CREDITS, MAX_SECONDS_PLACES};
 pub use server::{
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_RESERVATION_TTL, MAX_HEADER_BYTES,

@@ -4,7 +4,12 @@
 use std::net::IpAddr;
 
 /// 127.0.0.0/8, `::1`, and IPv4-mapped 127/8 (`::ffff:127.0.0.1`).
-pub(crate) fn is_loopback_ip(ip: IpAddr) -> bool {
+///
+/// ```
+/// assert!(credits_sandbox::is_loopback_ip("::ffff:127.0.0.1".parse().unwrap()));
+/// assert!(!credits_sandbox::is_loopback_ip("0.0.0.0".parse().unwrap()));
+/// ```
+pub fn is_loopback_ip(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(v6.is_loopback(), |v4| v4.is_loopback()),
         ip => ip.is_loopback(),
@@ -14,7 +19,13 @@ pub(crate) fn is_loopback_ip(ip: IpAddr) -> bool {
 /// A host as a URL or a `Host` header writes it (no port): a loopback address
 /// ([`is_loopback_ip`], IPv6 in brackets or not), `localhost` or a name under `.localhost`
 /// (case-insensitive, a trailing dot allowed).
-pub(crate) fn is_loopback_host(host: &str) -> bool {
+///
+/// ```
+/// assert!(credits_sandbox::is_loopback_host("[::1]"));
+/// assert!(credits_sandbox::is_loopback_host("app.localhost."));
+/// assert!(!credits_sandbox::is_loopback_host("localhost.evil.example"));
+/// ```
+pub fn is_loopback_host(host: &str) -> bool {
     let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
     if let Ok(ip) = bare.parse::<IpAddr>() {
         return is_loopback_ip(ip);
