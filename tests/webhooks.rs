@@ -239,6 +239,47 @@ async fn a_receiver_that_fails_the_first_attempts_gets_the_event_after_the_backo
 }
 
 #[tokio::test]
+async fn a_resent_event_arrives_again_with_the_same_id_and_body_as_a_duplicate_would() {
+    let receiver = Receiver::start(|_| StatusCode::OK).await;
+    let (sandbox, client) = sandbox_with(&receiver).await;
+    client.create_account(CreateAccount::new("Resent").external_id("resent")).await.unwrap();
+    let done = |d: &[credits_sandbox::WebhookDelivery]| {
+        !d.is_empty() && d.iter().all(|d| d.state == WebhookDeliveryState::Delivered)
+    };
+    let delivered = until_deliveries(&sandbox, "the account's events", done).await;
+    let created = delivered.iter().find(|d| d.event_type == "account.created").expect("account.created delivered");
+    let before = receiver.received().len();
+
+    let answer = reqwest::Client::new()
+        .post(format!("{}/_sandbox/webhooks/resend", sandbox.base_url()))
+        .header("x-api-key", sandbox.api_key())
+        .json(&serde_json::json!({ "eventId": created.event_id }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let answer: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(answer, serde_json::json!({ "eventId": created.event_id, "deliveries": 1 }));
+
+    let got = receiver.until("the resent event", |got| got.len() == before + 1).await;
+    let verifier = Verifier::new(SECRET).unwrap();
+    let copies: Vec<&Received> =
+        got.iter().filter(|r| verify(&verifier, r).id() == created.event_id.as_str()).collect();
+    assert_eq!(copies.len(), 2, "the original and the resent copy, under one id");
+    assert_eq!(copies[0].body, copies[1].body, "the resent copy is the same event");
+    assert_eq!(copies[0].headers[ID_HEADER], copies[1].headers[ID_HEADER]);
+    let deliveries =
+        until_deliveries(&sandbox, "the resend delivered", |d| d.len() == delivered.len() + 1 && done(d)).await;
+    assert_eq!(deliveries.iter().filter(|d| d.event_id == created.event_id).count(), 2);
+
+    let unknown = sandbox.resend_webhook(sandbox.api_key(), "evt_never_made").unwrap_err();
+    assert!(unknown.contains("evt_never_made"), "{unknown}");
+    assert!(sandbox.resend_webhook("sk_no_such_project", &created.event_id).is_err());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.received().len(), before + 1, "a refused resend sends nothing");
+}
+
+#[tokio::test]
 async fn a_receiver_that_never_answers_2xx_is_given_up_after_the_bounded_schedule() {
     let receiver = Receiver::start(|_| StatusCode::SERVICE_UNAVAILABLE).await;
     let (sandbox, client) = sandbox_with(&receiver).await;

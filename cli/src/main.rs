@@ -4,7 +4,8 @@
 //! generator (see `build.rs` and `generate.rs`); requests go through the SDK's generated
 //! client and pipeline (`credits_sdk::CreditsClient::builder()`, then `client.api()`). This
 //! file adds what is not an operation: global options, output, exit codes, `credits sandbox`,
-//! `credits listen` and `credits trigger` (webhooks against a local sandbox, in `webhooks.rs`)
+//! `credits listen`, `credits trigger` and `credits resend` (webhooks against a local sandbox, in
+//! `webhooks.rs`)
 //! and `credits completions`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -163,6 +164,17 @@ fn command() -> Command {
             ),
     )
     .subcommand(
+        webhooks::ResendArgs::augment_args(Command::new("resend"))
+            .about("Make a local sandbox deliver an event again, same id and body, e.g. to test duplicates")
+            .long_about(
+                "Make a local sandbox deliver an event again, same id and body, e.g. to test duplicates.\n\n\
+                 The sandbox at --base-url (a loopback http URL) sends the event (signed afresh) to every \
+                 webhook endpoint registered now, as happens when your handler's 2xx is lost. It keeps \
+                 the unfinished deliveries and the last 500 finished ones; an event none of them has is \
+                 refused (404).",
+            ),
+    )
+    .subcommand(
         CompletionsArgs::augment_args(Command::new("completions"))
             .about("Print a shell completion script, e.g. `credits completions bash > ~/.local/share/bash-completion/completions/credits`"),
     )
@@ -212,7 +224,7 @@ fn groups_help() -> String {
             text.push_str(&format!("  {tag:<14}{}\n", names.join(", ")));
         }
     }
-    text.push_str(&format!("  {:<14}sandbox, listen, trigger, completions\n", "local"));
+    text.push_str(&format!("  {:<14}sandbox, listen, trigger, resend, completions\n", "local"));
     text.push_str(
         "\nConfiguration: CREDITS_API_KEY (or --api-key), CREDITS_BASE_URL (or --base-url).\n\
          Exit codes: 0 ok, 1 other, 2 bad arguments, 3 configuration, 4 API 4xx, 5 API 5xx, 6 no answer.",
@@ -291,6 +303,10 @@ fn run(matches: &ArgMatches) -> Result<(), Failure> {
     if name == "trigger" {
         let args = webhooks::TriggerArgs::from_arg_matches(sub).map_err(|e| Failure::Usage(e.to_string()))?;
         return runtime.block_on(webhooks::trigger(args, &connection));
+    }
+    if name == "resend" {
+        let args = webhooks::ResendArgs::from_arg_matches(sub).map_err(|e| Failure::Usage(e.to_string()))?;
+        return runtime.block_on(webhooks::resend(args, &connection));
     }
     let Some((op, generated)) = operations().into_iter().find(|(op, _)| op.command == name) else {
         return Err(Failure::Usage(format!("unknown command `{name}`; see `credits --help`")));

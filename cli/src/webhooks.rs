@@ -1,4 +1,4 @@
-//! `credits listen` and `credits trigger`: webhooks against a local sandbox.
+//! `credits listen`, `credits trigger` and `credits resend`: webhooks against a local sandbox.
 //!
 //! Both talk to the sandbox's `/_sandbox/webhooks` endpoints, which the Credits API does not
 //! have (its webhooks are registered in the dashboard), so both refuse a base URL that is not
@@ -60,6 +60,14 @@ pub struct TriggerArgs {
     pub event_type: EventType,
 }
 
+/// `credits resend`.
+#[derive(Debug, Args)]
+pub struct ResendArgs {
+    /// The event's id (`evt_…`, as `credits listen` prints it).
+    #[arg(value_name = "EVENT_ID", value_parser = parse_event_id)]
+    pub event_id: String,
+}
+
 /// Where the sandbox is and the key of the project to act on: the global options.
 #[derive(Debug)]
 pub struct Connection<'a> {
@@ -75,6 +83,14 @@ pub struct Connection<'a> {
 fn event_type_parser() -> impl TypedValueParser<Value = EventType> {
     let values = EventType::ALL.iter().map(|t| PossibleValue::new(t.as_str()).help(t.description()));
     PossibleValuesParser::new(values).try_map(|name| name.parse::<EventType>())
+}
+
+fn parse_event_id(text: &str) -> Result<String, String> {
+    let id = text.trim();
+    if id.is_empty() || id.len() > 200 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        return Err("expected an event id such as evt_CsdGjAAuiJKgEWnGrozZ".to_owned());
+    }
+    Ok(id.to_owned())
 }
 
 fn parse_forward_url(text: &str) -> Result<Url, String> {
@@ -177,6 +193,16 @@ pub async fn trigger(args: TriggerArgs, connection: &Connection<'_>) -> Result<(
     let url = sandbox.url(&["trigger"])?;
     sandbox.call(Method::POST, url, Some(json!({ "type": args.event_type.as_str() }))).await?;
     output::write_stdout(&format!("Triggered {}\n", args.event_type)).map_err(|e| Failure::Other(e.to_string()))
+}
+
+/// `credits resend <EVENT_ID>`: the sandbox delivers a kept event again, same id and body.
+pub async fn resend(args: ResendArgs, connection: &Connection<'_>) -> Result<(), Failure> {
+    let sandbox = Sandbox::new(connection, "resend")?;
+    let url = sandbox.url(&["resend"])?;
+    let answer = sandbox.call(Method::POST, url, Some(json!({ "eventId": args.event_id }))).await?;
+    let deliveries = answer.get("deliveries").and_then(Value::as_u64).unwrap_or(0);
+    output::write_stdout(&format!("Resent {} to {deliveries} endpoint(s)\n", args.event_id))
+        .map_err(|e| Failure::Other(e.to_string()))
 }
 
 /// What the receiver needs for each delivery.
@@ -399,6 +425,14 @@ mod tests {
         let sandbox = Sandbox::new(&connection, "listen").unwrap();
         assert_eq!(sandbox.url(&["we_1"]).unwrap().as_str(), "http://127.0.0.1:1/_sandbox/webhooks/we_1");
         assert_eq!(sandbox.url(&["a/b"]).unwrap().path(), "/_sandbox/webhooks/a%2Fb");
+    }
+
+    #[test]
+    fn event_ids_are_one_plain_word() {
+        assert_eq!(parse_event_id(" evt_Ab-9 ").unwrap(), "evt_Ab-9");
+        for bad in ["", "evt 1", "evt/../x", "évt", &"e".repeat(201)] {
+            assert!(parse_event_id(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

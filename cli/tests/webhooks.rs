@@ -368,9 +368,36 @@ async fn trigger_checks_the_type_and_the_base_url_before_sending() {
 }
 
 #[tokio::test]
+async fn resend_queues_a_kept_event_again_under_its_id_and_refuses_unknown_ones() {
+    let sandbox = sandbox().await;
+    let key = sandbox.api_key().to_owned();
+    sandbox.add_webhook(&closed_url()).expect("register an endpoint");
+    let triggered = output(against(&sandbox, &["trigger", "account.created"])).await;
+    assert_eq!(triggered.code, 0, "{triggered:#?}");
+    let kept = sandbox.webhook_deliveries(&key);
+    let event =
+        kept.iter().find(|d| d.event_type == "account.created").expect("account.created queued").event_id.clone();
+
+    let run = output(against(&sandbox, &["resend", &event])).await;
+    assert_eq!((run.code, run.stdout.as_str()), (0, format!("Resent {event} to 1 endpoint(s)\n").as_str()), "{run:#?}");
+    let after = sandbox.webhook_deliveries(&key);
+    assert_eq!(after.len(), kept.len() + 1, "one more delivery");
+    let copies: Vec<_> = after.iter().filter(|d| d.event_id == event).collect();
+    assert_eq!(copies.len(), 2, "{after:#?}");
+    assert_eq!(copies[0].body, copies[1].body, "the same event");
+
+    let unknown = output(against(&sandbox, &["resend", "evt_never_made"])).await;
+    assert_eq!(unknown.code, 4, "{unknown:#?}");
+    assert!(unknown.stderr.starts_with("error: API 404 event_not_found"), "{unknown:#?}");
+    let malformed = output(against(&sandbox, &["resend", "evt/../x"])).await;
+    assert_eq!(malformed.code, 2, "{malformed:#?}");
+    assert_eq!(sandbox.webhook_deliveries(&key).len(), kept.len() + 1, "a refused resend queues nothing");
+}
+
+#[tokio::test]
 async fn help_lists_the_commands_and_the_event_types() {
     let help = output(command(&["--help"])).await;
-    assert!(help.stdout.contains("sandbox, listen, trigger, completions"), "{}", help.stdout);
+    assert!(help.stdout.contains("sandbox, listen, trigger, resend, completions"), "{}", help.stdout);
     let trigger = output(command(&["trigger", "--help"])).await;
     assert_eq!(trigger.code, 0, "{trigger:#?}");
     for event_type in credits_sdk::webhooks::EventType::ALL {

@@ -71,6 +71,15 @@ struct Trigger {
 
 impl Body for Trigger {}
 
+/// `POST /_sandbox/webhooks/resend` body: `{"eventId": "evt_…"}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Resend {
+    event_id: String,
+}
+
+impl Body for Resend {}
+
 /// `POST /_sandbox/clock` body: `{"advanceSeconds": n}` or `{"set": "<RFC 3339>"}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -114,6 +123,7 @@ pub fn router(state: AdminState) -> Router {
         .route("/_sandbox/view", get(view))
         .route("/_sandbox/webhooks", get(webhooks).post(add_webhook))
         .route("/_sandbox/webhooks/trigger", post(trigger))
+        .route("/_sandbox/webhooks/resend", post(resend))
         .route("/_sandbox/webhooks/{id}", axum::routing::delete(remove_webhook))
         .route("/_sandbox/state", get(export_state).put(import_state).layer(DefaultBodyLimit::max(MAX_STATE_BYTES)))
         .fallback(error::route_not_found)
@@ -337,6 +347,19 @@ async fn trigger(
     }
     project.trigger(event_type)?;
     Ok(Json(json!({ "success": true, "type": event_type.as_str() })))
+}
+
+/// `POST /_sandbox/webhooks/resend`: delivers a kept event again, same id and body, to every
+/// endpoint registered now; answers `{"eventId", "deliveries"}`. 404 for an event no delivery
+/// of which is kept, 409 when no endpoint listens.
+async fn resend(
+    State(state): State<AdminState>,
+    headers: HeaderMap,
+    ApiJson(body, _): ApiJson<Resend>,
+) -> Result<Json<Value>, ApiError> {
+    let mut project = project_of(&state, &headers)?.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let deliveries = project.resend(&body.event_id)?;
+    Ok(Json(json!({ "eventId": body.event_id, "deliveries": deliveries })))
 }
 
 /// The live ledger page: one HTML file with inline CSS and JavaScript, no build step.

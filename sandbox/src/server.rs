@@ -443,6 +443,16 @@ impl Sandbox {
         Ok(id)
     }
 
+    /// Delivers event `event_id` of the project of `api_key` again (same id and body, signed
+    /// afresh) to every endpoint registered now, as happens when a receiver's 2xx is lost;
+    /// answers how many deliveries were queued. Refused for an unknown key, an event no kept
+    /// delivery has, or a project without endpoints.
+    pub fn resend_webhook(&self, api_key: &str, event_id: &str) -> Result<usize, String> {
+        let project = self.projects.get(api_key).ok_or("no project has this API key")?;
+        let mut project = project.lock().unwrap_or_else(PoisonError::into_inner);
+        project.resend(event_id).map_err(|e| e.message)
+    }
+
     /// The webhook deliveries of the project of `api_key` (unfinished ones, then the log of
     /// the last [`DELIVERY_LOG`](crate::DELIVERY_LOG) finished ones), oldest first.
     pub fn webhook_deliveries(&self, api_key: &str) -> Vec<crate::WebhookDelivery> {

@@ -161,6 +161,40 @@ impl Webhooks {
         Ok(())
     }
 
+    /// Queues one delivery of the event per endpoint, due at `now`, drops the oldest beyond
+    /// [`MAX_PENDING_DELIVERIES`] and wakes the sender; answers how many were queued.
+    fn queue(&mut self, event_id: &str, event_type: &str, body: Arc<str>, now: DateTime<Utc>) -> usize {
+        for endpoint in &self.endpoints {
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            self.pending.insert(
+                seq,
+                Delivery {
+                    event_id: event_id.to_owned(),
+                    event_type: event_type.to_owned(),
+                    endpoint_id: endpoint.id.clone(),
+                    body: body.clone(),
+                    attempts: 0,
+                    last_status: None,
+                    next_attempt_at: Some(now),
+                    state: DeliveryState::Pending,
+                },
+            );
+            self.due.insert((now, seq));
+        }
+        while self.pending.len() > MAX_PENDING_DELIVERIES {
+            let Some((seq, delivery)) = self.pending.pop_first() else { break };
+            if let Some(at) = delivery.next_attempt_at {
+                self.due.remove(&(at, seq));
+            }
+            self.finish(delivery, DeliveryState::Dropped);
+        }
+        if let Some(wake) = &self.wake {
+            wake.notify_one();
+        }
+        self.endpoints.len()
+    }
+
     fn finish(&mut self, mut delivery: Delivery, state: DeliveryState) {
         delivery.state = state;
         delivery.next_attempt_at = None;
@@ -311,36 +345,30 @@ impl Project {
         let now = self.now();
         let event = Envelope::new(new_id("evt_"), event_type, now, data);
         let Ok(body) = serde_json::to_string(&event) else { return };
-        let body: Arc<str> = Arc::from(body);
-        let hooks = &mut self.webhooks;
-        for endpoint in &hooks.endpoints {
-            let seq = hooks.next_seq;
-            hooks.next_seq += 1;
-            hooks.pending.insert(
-                seq,
-                Delivery {
-                    event_id: event.id.clone(),
-                    event_type: event.event_type.clone(),
-                    endpoint_id: endpoint.id.clone(),
-                    body: body.clone(),
-                    attempts: 0,
-                    last_status: None,
-                    next_attempt_at: Some(now),
-                    state: DeliveryState::Pending,
-                },
-            );
-            hooks.due.insert((now, seq));
+        self.webhooks.queue(&event.id, &event.event_type, Arc::from(body), now);
+    }
+
+    /// Delivers event `event_id` again, the same id and body (signed afresh), to every
+    /// endpoint registered now, as a receiver sees it when its 2xx was lost: answers how many
+    /// deliveries were queued. 404 when no delivery of that event is kept (the unfinished ones
+    /// and the last [`DELIVERY_LOG`] finished), 409 when no endpoint listens.
+    pub fn resend(&mut self, event_id: &str) -> Result<usize, ApiError> {
+        let hooks = &self.webhooks;
+        let Some(kept) = hooks.pending.values().chain(hooks.log.iter()).find(|d| d.event_id == event_id) else {
+            return Err(ApiError::not_found(
+                "event_not_found",
+                format!("no delivery of event `{event_id}` is kept (the log holds the last {DELIVERY_LOG})"),
+            ));
+        };
+        if hooks.endpoints.is_empty() {
+            return Err(ApiError::conflict(
+                "no_webhooks",
+                "no webhook endpoint is registered: events would go nowhere",
+            ));
         }
-        while hooks.pending.len() > MAX_PENDING_DELIVERIES {
-            let Some((seq, delivery)) = hooks.pending.pop_first() else { break };
-            if let Some(at) = delivery.next_attempt_at {
-                hooks.due.remove(&(at, seq));
-            }
-            hooks.finish(delivery, DeliveryState::Dropped);
-        }
-        if let Some(wake) = &hooks.wake {
-            wake.notify_one();
-        }
+        let (event_type, body) = (kept.event_type.clone(), kept.body.clone());
+        let now = self.now();
+        Ok(self.webhooks.queue(event_id, &event_type, body, now))
     }
 
     /// The deliveries due at `now`, marked as being sent (none is handed out twice).
