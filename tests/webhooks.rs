@@ -108,9 +108,14 @@ fn verify(verifier: &Verifier, received: &Received) -> Event {
 }
 
 async fn sandbox_with(receiver: &Receiver) -> (Sandbox, CreditsClient) {
+    delivering_to(&receiver.url).await
+}
+
+/// A sandbox on a manual clock delivering to `url` signed with [`SECRET`], and a client of it.
+async fn delivering_to(url: &str) -> (Sandbox, CreditsClient) {
     let sandbox = Sandbox::builder()
         .manual_clock("2026-03-01T00:00:00Z".parse().unwrap())
-        .webhook(&receiver.url)
+        .webhook(url)
         .webhook_secret(SECRET)
         .start()
         .await
@@ -304,14 +309,7 @@ async fn a_receiver_down_while_100_events_are_emitted_gets_all_of_them_once_it_i
     let address = parked.local_addr().unwrap();
     drop(parked);
     let url = format!("http://{address}/hooks");
-    let sandbox = Sandbox::builder()
-        .manual_clock("2026-03-01T00:00:00Z".parse().unwrap())
-        .webhook(&url)
-        .webhook_secret(SECRET)
-        .start()
-        .await
-        .unwrap();
-    let client = client_for(&sandbox, fast_retries());
+    let (sandbox, client) = delivering_to(&url).await;
     for i in 0..100 {
         client.create_account(CreateAccount::new(format!("Down {i}"))).await.unwrap();
     }
@@ -351,14 +349,7 @@ async fn saved_state_keeps_undelivered_events_and_a_new_sandbox_delivers_them() 
     let parked = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = parked.local_addr().unwrap();
     drop(parked);
-    let first = Sandbox::builder()
-        .manual_clock("2026-03-01T00:00:00Z".parse().unwrap())
-        .webhook(format!("http://{address}/hooks"))
-        .webhook_secret(SECRET)
-        .start()
-        .await
-        .unwrap();
-    let client = client_for(&first, fast_retries());
+    let (first, client) = delivering_to(&format!("http://{address}/hooks")).await;
     for i in 0..5 {
         client.create_account(CreateAccount::new(format!("Saved {i}"))).await.unwrap();
     }
@@ -445,14 +436,7 @@ async fn a_receiver_that_redirects_is_a_failed_attempt_and_the_redirect_is_not_f
         }),
     );
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let sandbox = Sandbox::builder()
-        .manual_clock("2026-03-01T00:00:00Z".parse().unwrap())
-        .webhook(&url)
-        .webhook_secret(SECRET)
-        .start()
-        .await
-        .unwrap();
-    let client = client_for(&sandbox, fast_retries());
+    let (sandbox, client) = delivering_to(&url).await;
     client.create_account(CreateAccount::new("Redirected")).await.unwrap();
     let deliveries = until_deliveries(&sandbox, "the attempt", |d| d.len() == 1 && d[0].attempts == 1).await;
     assert_eq!(deliveries[0].last_status.as_deref(), Some("HTTP 307"));

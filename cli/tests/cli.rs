@@ -1,93 +1,30 @@
 //! The `credits` binary against an in-process sandbox on 127.0.0.1: every command group, JSON
 //! and table output, exit codes, the key's secrecy, `credits sandbox` and completions.
 
+mod support;
+
 use std::process::Stdio;
 use std::time::Duration;
 
 use credits_sandbox::{Fault, Sandbox};
 use serde_json::Value;
+use support::{Run, against, command, output, sandbox};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
-use tokio::process::Command;
-
-const BIN: &str = env!("CARGO_BIN_EXE_credits");
-
-/// What one run of `credits` did.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// stdout as JSON, failing the test with the whole run when it is not.
-    fn json(&self) -> Value {
-        assert_eq!(self.code, 0, "{self:#?}");
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:#?}"))
-    }
-
-    /// Asserts the exit code, and that stderr names the API error code.
-    fn api_error(&self, exit: i32, code: &str) {
-        assert_eq!(self.code, exit, "{self:#?}");
-        assert!(self.stdout.is_empty(), "{self:#?}");
-        assert!(self.stderr.starts_with("error: API ") && self.stderr.contains(code), "{self:#?}");
-    }
-}
-
-/// A `credits` command with a clean environment: no key, no base URL, unless given.
-fn command(args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
-    command
-        .args(args)
-        .env_remove("CREDITS_API_KEY")
-        .env_remove("CREDITS_BASE_URL")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    command
-}
-
-async fn output(mut command: Command) -> Run {
-    let output = command.output().await.expect("run credits");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
 
 /// `credits <args>` against the sandbox, configured through the environment.
 async fn credits(sandbox: &Sandbox, args: &[&str]) -> Run {
-    let mut command = command(args);
-    command.env("CREDITS_API_KEY", sandbox.api_key()).env("CREDITS_BASE_URL", sandbox.base_url());
-    output(command).await
+    output(against(sandbox, args)).await
 }
 
 /// Same, with `stdin` as standard input.
 async fn credits_with_stdin(sandbox: &Sandbox, args: &[&str], stdin: &str) -> Run {
-    let mut command = command(args);
-    command
-        .env("CREDITS_API_KEY", sandbox.api_key())
-        .env("CREDITS_BASE_URL", sandbox.base_url())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut command = against(sandbox, args);
+    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = command.spawn().expect("spawn credits");
     let mut input = child.stdin.take().expect("stdin");
     input.write_all(stdin.as_bytes()).await.expect("write stdin");
     drop(input);
-    let output = child.wait_with_output().await.expect("wait for credits");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-async fn sandbox() -> Sandbox {
-    let sandbox = Sandbox::start().await.expect("start the sandbox");
-    assert!(sandbox.address().ip().is_loopback());
-    sandbox
+    Run::of(&child.wait_with_output().await.expect("wait for credits"))
 }
 
 /// A number from the output, whether the SDK prints amounts as JSON numbers or strings.

@@ -1,6 +1,8 @@
 //! `credits listen` and `credits trigger`: the built binary against an in-process sandbox and a
 //! small recording webhook handler, everything on 127.0.0.1.
 
+mod support;
+
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,53 +17,14 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt};
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 
-const BIN: &str = env!("CARGO_BIN_EXE_credits");
+use support::{Run, against, command, sandbox};
 
 /// How long anything awaited may take before the test fails.
 const DEADLINE: Duration = Duration::from_secs(10);
 
-/// What one run of `credits` did.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// A `credits` command with a clean environment: no key, no base URL, unless given.
-fn command(args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
-    command
-        .args(args)
-        .env_remove("CREDITS_API_KEY")
-        .env_remove("CREDITS_BASE_URL")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    command
-}
-
-/// `credits <args>` against the sandbox, configured through the environment.
-fn against(sandbox: &Sandbox, args: &[&str]) -> Command {
-    let mut command = command(args);
-    command.env("CREDITS_API_KEY", sandbox.api_key()).env("CREDITS_BASE_URL", sandbox.base_url());
-    command
-}
-
-async fn output(mut command: Command) -> Run {
-    let output =
-        tokio::time::timeout(DEADLINE, command.output()).await.expect("credits finishes").expect("run credits");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-async fn sandbox() -> Sandbox {
-    let sandbox = Sandbox::start().await.expect("start the sandbox");
-    assert!(sandbox.address().ip().is_loopback());
-    sandbox
+/// Runs `command` to its end, within [`DEADLINE`].
+async fn output(command: Command) -> Run {
+    tokio::time::timeout(DEADLINE, support::output(command)).await.expect("credits finishes")
 }
 
 /// Polls `check` until it gives a value, failing the test after [`DEADLINE`].
@@ -175,9 +138,15 @@ impl Listen {
 
     /// Sends SIGINT (Ctrl-C) and waits for the exit: its code, all of stdout, stderr.
     #[cfg(unix)]
-    async fn interrupt(mut self) -> Run {
+    async fn interrupt(self) -> Run {
+        self.signal("-INT").await
+    }
+
+    /// Sends `signal` (`-INT`, `-TERM`) and waits for the exit: its code, all of stdout, stderr.
+    #[cfg(unix)]
+    async fn signal(mut self, signal: &str) -> Run {
         let pid = self.child.id().expect("still running").to_string();
-        let status = std::process::Command::new("kill").args(["-INT", &pid]).status().expect("run kill");
+        let status = std::process::Command::new("kill").args([signal, &pid]).status().expect("run kill");
         assert!(status.success());
         let exit = tokio::time::timeout(DEADLINE, self.child.wait()).await.expect("listen exits").expect("wait");
         while let Ok(Some(line)) = tokio::time::timeout(DEADLINE, self.lines.recv()).await {
@@ -301,6 +270,7 @@ async fn a_failing_handler_fails_the_delivery_and_types_not_in_events_are_skippe
     }
 }
 
+#[cfg(unix)]
 #[tokio::test]
 async fn an_unreachable_handler_is_a_502_for_the_sandbox() {
     let sandbox = sandbox().await;
@@ -315,6 +285,36 @@ async fn an_unreachable_handler_is_a_502_for_the_sandbox() {
     .await;
     let line = listen.line(|line| line.contains(" account.created ")).await;
     assert!(line.contains("-> 502 (cannot reach"), "{line}");
+
+    // SIGTERM stops it like Ctrl-C: the endpoint is removed, exit 0.
+    let stopped = listen.signal("-TERM").await;
+    assert_eq!(stopped.code, 0, "{stopped:#?}");
+    assert_eq!(webhooks_view(&sandbox).await["endpoints"], serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn a_redirecting_handler_is_not_followed_and_its_status_goes_to_the_sandbox() {
+    let sandbox = sandbox().await;
+    let key = sandbox.api_key().to_owned();
+    let (target, reached) = handler(StatusCode::OK).await;
+    let app = axum::Router::new().fallback(move || {
+        let target = target.clone();
+        async move { (StatusCode::TEMPORARY_REDIRECT, [(axum::http::header::LOCATION, target)]) }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the redirecting handler");
+    let redirecting = format!("http://{}/hooks", listener.local_addr().expect("address"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let mut listen =
+        Listen::start(&sandbox, &["listen", "--forward-to", &redirecting, "--events", "account.created"]).await;
+    let triggered = output(against(&sandbox, &["trigger", "account.created"])).await;
+    assert_eq!(triggered.code, 0, "{triggered:#?}");
+    eventually("a 307 attempt", || {
+        sandbox.webhook_deliveries(&key).into_iter().find(|d| d.last_status.as_deref() == Some("HTTP 307"))
+    })
+    .await;
+    let line = listen.line(|line| line.contains(" account.created ")).await;
+    assert!(line.ends_with("-> 307 (redirect not followed)"), "{line}");
+    assert!(reached.lock().unwrap().is_empty(), "the redirect was followed");
 }
 
 #[tokio::test]
