@@ -148,7 +148,7 @@ fn command() -> Command {
                  are signed with. Each delivery is verified, logged as `<time> <type> <event id> -> \
                  <status>` and POSTed unchanged (body, content-type, webhook-id, webhook-timestamp, \
                  webhook-signature) to --forward-to; the sandbox gets your handler's status, so it \
-                 retries when the handler fails (502 when it cannot be reached, 504 after 30 s). \
+                 retries when the handler fails (502 when it cannot be reached). \
                  Ctrl-C removes the endpoint.",
             ),
     )
