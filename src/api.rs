@@ -35,7 +35,8 @@ pub use crate::pipeline::{InvalidUserAgent, Pipeline, http_client_builder, with_
 // The pipeline, plugged into the generated client. It lives in `crate::pipeline`, which knows
 // nothing of the generated code; the `pre` hook readies each request, and every operation's
 // `send` (rewritten by `build.rs`, see `codegen/postprocess.rs`) sends it through `exec`,
-// refuses what the pipeline refused in `check` and decodes the body already read in `decode`.
+// refuses what the pipeline refused in `check` and decodes the body already read in `decode`;
+// `request` builds each request.
 impl progenitor_client::ClientHooks<Pipeline> for Client {
     async fn pre<E>(
         &self,
@@ -43,6 +44,16 @@ impl progenitor_client::ClientHooks<Pipeline> for Client {
         info: &progenitor_client::OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
         crate::pipeline::prepare(self.inner(), request, info.operation_id).map_err(progenitor_client::Error::Custom)
+    }
+}
+
+/// A request to `url` (what the generated code formats: the base URL, then the operation's
+/// path), its URL parsed from the client's base URL parsed once when it can be.
+fn request(client: &Client, method: reqwest::Method, url: String) -> reqwest::RequestBuilder {
+    use progenitor_client::ClientInfo;
+    match client.inner().base_url.join(client.baseurl(), &url) {
+        Some(parsed) => client.client().request(method, parsed),
+        None => client.client().request(method, url),
     }
 }
 

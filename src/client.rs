@@ -135,30 +135,30 @@ impl CreditsClient {
 
     /// Runs one generated request through the pipeline and converts its outcome.
     pub(crate) fn call<T>(&self, request: impl Future<Output = GeneratedResult<T>>) -> impl Future<Output = Result<T>> {
-        self.call_observed(request).map(|(result, _)| result)
+        self.scoped(request).map(|(result, observed)| outcome(result, &observed))
     }
 
     /// Like [`call`](Self::call), also returning what the pipeline saw (status, attempts).
-    ///
-    /// Built from combinators rather than `async` blocks: the generated future is several KB,
-    /// and each async layer that captures it and then awaits it holds it twice, which made
-    /// every facade future several times larger and slower to move.
     pub(crate) fn call_observed<T>(
         &self,
         request: impl Future<Output = GeneratedResult<T>>,
     ) -> impl Future<Output = (Result<T>, CallReport)> {
-        crate::pipeline::scoped(self.call_timeout, self.deadline, self.options.clone(), request).then(
-            move |(result, observed)| {
-                async move {
-                    let result = match result {
-                        Ok(value) => Ok(value.into_inner()),
-                        // Boxed: conversion is rare, and its state would otherwise enlarge every call.
-                        Err(error) => Err(Error::from_generated(error, &observed)),
-                    };
-                    (result, observed)
-                }
-            },
-        )
+        self.scoped(request).map(|(result, observed)| (outcome(result, &observed), observed))
+    }
+
+    /// The request with this handle's settings in scope. Combinators rather than `async`
+    /// blocks: the generated future is several KB, and each async layer that captures it and
+    /// then awaits it holds (and moves) it again.
+    fn scoped<F: Future>(&self, request: F) -> impl Future<Output = (F::Output, CallReport)> {
+        crate::pipeline::scoped(self.call_timeout, self.deadline, self.options.clone(), request)
+    }
+}
+
+/// A generated request's outcome as the facade returns it.
+fn outcome<T>(result: GeneratedResult<T>, observed: &CallReport) -> Result<T> {
+    match result {
+        Ok(value) => Ok(value.into_inner()),
+        Err(error) => Err(Error::from_generated(error, observed)),
     }
 }
 

@@ -12,6 +12,7 @@ pub(crate) mod retry;
 mod scope;
 mod send;
 mod settings;
+mod target;
 
 pub use options::CallOptions;
 pub(crate) use options::REFUSED_OPTION;
@@ -24,3 +25,4 @@ pub use settings::{
     ApiKey, ApiKeyError, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_USER_AGENT, InvalidHeader, InvalidUserAgent, Pipeline, http_client_builder,
 };
+pub(crate) use target::BaseUrl;

@@ -1,8 +1,10 @@
 //! Per-call settings and what the pipeline saw of a call, carried in a task-local scope
 //! around one generated request.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
@@ -11,8 +13,9 @@ use super::options::CallOptions;
 use super::raw::RawResponse;
 
 tokio::task_local! {
-    /// What one facade call tells the pipeline, and what the pipeline tells it back.
-    static CALL: CallContext;
+    /// What one facade call tells the pipeline, and what the pipeline tells it back: the
+    /// context of the innermost [`Scoped`] call being polled (it lends it for each poll).
+    static CALL: RefCell<Option<CallContext>>;
 }
 
 /// Per-call settings and observations, scoped to one facade call.
@@ -40,7 +43,7 @@ impl CallContext {
         options: Option<Arc<CallOptions>>,
         capture: Option<Arc<Mutex<Option<RawResponse>>>>,
     ) -> Self {
-        let outer = CALL.try_with(|c| (c.timeout, c.deadline, c.options.clone(), c.capture.clone())).ok();
+        let outer = current(|c| (c.timeout, c.deadline, c.options.clone(), c.capture.clone()));
         let (outer_timeout, outer_deadline, outer_options, outer_capture) = outer.unwrap_or_default();
         let options = options.or(outer_options);
         Self {
@@ -53,10 +56,56 @@ impl CallContext {
     }
 }
 
+/// Reads the context of the call being polled, if it runs in a scope.
+fn current<R>(read: impl FnOnce(&CallContext) -> R) -> Option<R> {
+    CALL.try_with(|slot| slot.borrow().as_ref().map(read)).ok().flatten()
+}
+
+pin_project_lite::pin_project! {
+    /// A call with its context: made (by `make`) when the call is first polled, inside the
+    /// caller's context, and lent to the call for each poll.
+    ///
+    /// The call stays where it was pinned: only the (small) context moves in and out of the
+    /// task-local slot. Combinators (`lazy`, `flatten`) and `LocalKey::scope` would each move
+    /// the generated future, several KB, before its first poll.
+    pub(crate) struct Scoped<M, F> {
+        make: Option<M>,
+        context: Option<CallContext>,
+        #[pin]
+        call: F,
+    }
+}
+
+impl<M: FnOnce() -> CallContext, F: Future> Future for Scoped<M, F> {
+    type Output = (F::Output, CallReport);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let context = match (this.context.take(), this.make.take()) {
+            (Some(context), _) => context,
+            (None, Some(make)) => make(),
+            // Polled again after it finished: the call itself decides what that does.
+            (None, None) => CallContext::nested(None, None, None, None),
+        };
+        let call = this.call;
+        let (poll, context) = CALL.sync_scope(RefCell::new(Some(context)), || {
+            let poll = call.poll(cx);
+            (poll, CALL.try_with(|slot| slot.borrow_mut().take()).ok().flatten())
+        });
+        match poll {
+            Poll::Ready(output) => Poll::Ready((output, context.map(|c| c.report.get()).unwrap_or_default())),
+            Poll::Pending => {
+                *this.context = context;
+                Poll::Pending
+            }
+        }
+    }
+}
+
 /// Runs `call` in a context made, when it is first polled, inside the caller's context.
 fn within<F: Future>(make: impl FnOnce() -> CallContext, call: F) -> impl Future<Output = F::Output> {
     use futures::FutureExt;
-    futures::future::lazy(move |_| CALL.scope(make(), call)).flatten()
+    Scoped { make: Some(make), context: None, call }.map(|(output, _)| output)
 }
 
 /// What the pipeline saw of one call.
@@ -147,48 +196,41 @@ impl From<NoResponse> for progenitor_client::Error<crate::error::ErrorBody> {
     }
 }
 
-/// `call` with per-call settings in scope, returning its output and what the pipeline saw. A
-/// combinator rather than an `async fn`, so the (large) generated future is held once instead
-/// of once per layer of async state.
+/// `call` with per-call settings in scope, returning its output and what the pipeline saw.
 pub(crate) fn scoped<F: Future>(
     timeout: Option<Duration>,
     deadline: Option<Instant>,
     options: Option<Arc<CallOptions>>,
     call: F,
 ) -> impl Future<Output = (F::Output, CallReport)> {
-    use futures::FutureExt;
-    // The closure runs inside the scope, when the call has finished.
-    let reported = call.map(|output| (output, CALL.with(|c| c.report.get())));
-    within(move || CallContext::nested(timeout, deadline, options, None), reported)
+    Scoped { make: Some(move || CallContext::nested(timeout, deadline, options, None)), context: None, call }
 }
 
 /// The deadline the current call must end by, if its scope sets one.
 pub(super) fn deadline() -> Option<Instant> {
-    CALL.try_with(|c| c.deadline).ok().flatten()
+    current(|c| c.deadline).flatten()
 }
 
 /// The attempt timeout the current call asks for, if it is running in a scope that sets one.
 pub(super) fn attempt_timeout() -> Option<Duration> {
-    CALL.try_with(|c| c.timeout).ok().flatten()
+    current(|c| c.timeout).flatten()
 }
 
 /// The per-call options of the current call, if its scope has some.
 pub(super) fn options() -> Option<Arc<CallOptions>> {
-    CALL.try_with(|c| c.options.clone()).ok().flatten()
+    current(|c| c.options.clone()).flatten()
 }
 
 /// Keeps the response `make` builds for the caller, if it asked for it (`with_response`).
 pub(super) fn capture(make: impl FnOnce() -> RawResponse) {
-    let _ = CALL.try_with(|c| {
-        if let Some(slot) = &c.capture {
-            *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(make());
-        }
-    });
+    if let Some(Some(slot)) = current(|c| c.capture.clone()) {
+        *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(make());
+    }
 }
 
 /// Leaves `report` for the scope's owner, if the call runs in a scope.
 pub(super) fn report(report: CallReport) {
-    let _ = CALL.try_with(|c| c.report.set(report));
+    current(|c| c.report.set(report));
 }
 
 /// A response the pipeline refused to hand to the generated code, and why. It travels in a

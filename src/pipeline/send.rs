@@ -77,7 +77,12 @@ pub(crate) async fn send(
     let retry_safe = super::operations::find(operation_id).is_some_and(|op| op.retry_safe);
     let options = super::scope::options();
     let policy = options.as_deref().and_then(super::options::CallOptions::retry_policy).unwrap_or(&pipeline.retry);
-    let (result, mut report) = send_with_retries(client, pipeline, policy, request, retry_safe).instrument(span).await;
+    let (result, mut report, attempts) =
+        send_with_retries(client, pipeline, policy, request, retry_safe).instrument(span.clone()).await;
+    span.record("attempts", attempts);
+    if let Some(status) = report.status {
+        span.record("status", status.as_u16());
+    }
     report.operation = Some(operation_id);
     super::scope::report(report);
     if let Ok(received) = &result
@@ -145,7 +150,7 @@ async fn send_with_retries(
     policy: &super::RetryPolicy,
     mut request: Request,
     retry_safe: bool,
-) -> (reqwest::Result<Received>, CallReport) {
+) -> (reqwest::Result<Received>, CallReport, u32) {
     let started = Instant::now();
     let budget_end = started + policy.max_elapsed_time();
     let deadline = super::scope::deadline().map_or(budget_end, |scoped| scoped.min(budget_end));
@@ -193,14 +198,9 @@ async fn send_with_retries(
                 request = spare;
             }
             _ => {
-                let span = tracing::Span::current();
-                span.record("attempts", attempt);
                 let status = outcome.as_ref().ok().map(Received::status);
-                if let Some(status) = status {
-                    span.record("status", status.as_u16());
-                }
                 let refused = outcome.as_ref().ok().and_then(Received::refusal);
-                return (outcome, CallReport { status, refused, operation: None });
+                return (outcome, CallReport { status, refused, operation: None }, attempt);
             }
         }
     }

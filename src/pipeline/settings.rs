@@ -242,6 +242,8 @@ pub struct Pipeline {
     pub(super) max_response_bytes: usize,
     /// Added to every request that does not set them itself; values marked sensitive.
     pub(super) default_headers: HeaderMap,
+    /// The base URL of the client holding this pipeline, parsed once.
+    pub(crate) base_url: super::BaseUrl,
 }
 
 impl Pipeline {
@@ -259,6 +261,7 @@ impl Pipeline {
             allow_insecure_http: false,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             default_headers: HeaderMap::new(),
+            base_url: super::BaseUrl::default(),
         }
     }
 
