@@ -58,14 +58,14 @@ fn request(client: &Client, method: reqwest::Method, url: String) -> reqwest::Re
 }
 
 /// Sends a readied request of the operation `info` through the pipeline: the response comes
-/// back with its body read.
-async fn exec(
-    client: &Client,
+/// back with its body read. (Not an `async fn`: that would add a layer holding the request.)
+fn exec<'a>(
+    client: &'a Client,
     request: reqwest::Request,
     info: &progenitor_client::OperationInfo,
-) -> reqwest::Result<crate::pipeline::Received> {
+) -> impl Future<Output = reqwest::Result<crate::pipeline::Received>> + 'a {
     use progenitor_client::ClientInfo;
-    crate::pipeline::send(client.client(), client.inner(), request, info.operation_id).await
+    crate::pipeline::send(client.client(), client.inner(), request, info.operation_id)
 }
 
 /// An error for a response the pipeline refused (too large, from another origin).

@@ -59,12 +59,15 @@ pub(crate) fn prepare(pipeline: &Pipeline, request: &mut Request, operation_id: 
 
 /// Sends a prepared request for the operation `operation_id`, traced in a `credits.request`
 /// span, and leaves what was seen in the call's scope.
-pub(crate) async fn send(
-    client: &reqwest::Client,
-    pipeline: &Pipeline,
+///
+/// A plain function around one `async fn`: every async layer would hold its own copy of the
+/// request and of the inner future's state, and move them.
+pub(crate) fn send<'a>(
+    client: &'a reqwest::Client,
+    pipeline: &'a Pipeline,
     request: Request,
     operation_id: &'static str,
-) -> reqwest::Result<Received> {
+) -> impl Future<Output = reqwest::Result<Received>> + 'a {
     use tracing::Instrument;
     let span = tracing::info_span!(
         "credits.request",
@@ -74,25 +77,7 @@ pub(crate) async fn send(
         attempts = tracing::field::Empty,
         status = tracing::field::Empty,
     );
-    let retry_safe = super::operations::find(operation_id).is_some_and(|op| op.retry_safe);
-    let options = super::scope::options();
-    let policy = options.as_deref().and_then(super::options::CallOptions::retry_policy).unwrap_or(&pipeline.retry);
-    let (result, mut report, attempts) =
-        send_with_retries(client, pipeline, policy, request, retry_safe).instrument(span.clone()).await;
-    span.record("attempts", attempts);
-    if let Some(status) = report.status {
-        span.record("status", status.as_u16());
-    }
-    report.operation = Some(operation_id);
-    super::scope::report(report);
-    if let Ok(received) = &result
-        && received.refused.is_none()
-    {
-        super::scope::capture(|| {
-            super::raw::RawResponse::new(operation_id, received.status, received.headers.clone(), received.body.clone())
-        });
-    }
-    result
+    send_with_retries(client, pipeline, request, operation_id, span.clone()).instrument(span)
 }
 
 /// A response as the pipeline received it: its status and headers, and its whole body in
@@ -147,10 +132,13 @@ impl Received {
 async fn send_with_retries(
     client: &reqwest::Client,
     pipeline: &Pipeline,
-    policy: &super::RetryPolicy,
     mut request: Request,
-    retry_safe: bool,
-) -> (reqwest::Result<Received>, CallReport, u32) {
+    operation_id: &'static str,
+    span: tracing::Span,
+) -> reqwest::Result<Received> {
+    let retry_safe = super::operations::find(operation_id).is_some_and(|op| op.retry_safe);
+    let options = super::scope::options();
+    let policy = options.as_deref().and_then(super::options::CallOptions::retry_policy).unwrap_or(&pipeline.retry);
     let started = Instant::now();
     let budget_end = started + policy.max_elapsed_time();
     let deadline = super::scope::deadline().map_or(budget_end, |scoped| scoped.min(budget_end));
@@ -197,13 +185,34 @@ async fn send_with_retries(
                 tokio::time::sleep(wait).await;
                 request = spare;
             }
-            _ => {
-                let status = outcome.as_ref().ok().map(Received::status);
-                let refused = outcome.as_ref().ok().and_then(Received::refusal);
-                return (outcome, CallReport { status, refused, operation: None }, attempt);
-            }
+            _ => return finish(outcome, attempt, operation_id, &span),
         }
     }
+}
+
+/// Records how a request ended in its span and in the call's scope, and keeps the response
+/// if the caller asked for it.
+fn finish(
+    outcome: reqwest::Result<Received>,
+    attempts: u32,
+    operation_id: &'static str,
+    span: &tracing::Span,
+) -> reqwest::Result<Received> {
+    let status = outcome.as_ref().ok().map(Received::status);
+    let refused = outcome.as_ref().ok().and_then(Received::refusal);
+    span.record("attempts", attempts);
+    if let Some(status) = status {
+        span.record("status", status.as_u16());
+    }
+    super::scope::report(CallReport { status, refused, operation: Some(operation_id) });
+    if let Ok(received) = &outcome
+        && received.refused.is_none()
+    {
+        super::scope::capture(|| {
+            super::raw::RawResponse::new(operation_id, received.status, received.headers.clone(), received.body.clone())
+        });
+    }
+    outcome
 }
 
 /// Reads a response's body into memory: a success body up to `limit` bytes (a longer one is
