@@ -143,7 +143,8 @@ async fn send_with_retries(
     let budget_end = started + policy.max_elapsed_time();
     let deadline = super::scope::deadline().map_or(budget_end, |scoped| scoped.min(budget_end));
     let attempt_timeout = request.timeout().copied().unwrap_or(pipeline.timeout);
-    let origin = request.url().origin();
+    // Kept to tell a response from another origin (a redirect a user's HTTP client followed).
+    let target = request.url().clone();
     let mut attempt = 0u32;
     loop {
         attempt += 1;
@@ -154,7 +155,7 @@ async fn send_with_retries(
         // Keep a copy for the next attempt while one may follow (bodies here are in memory).
         let spare = if attempt < policy.attempts() { request.try_clone() } else { None };
         let outcome = match client.execute(request).await {
-            Ok(response) => receive(response, &origin, pipeline.max_response_bytes).await,
+            Ok(response) => receive(response, &target, pipeline.max_response_bytes).await,
             Err(error) => Err(error),
         };
         // Read only if the event is recorded (tracing evaluates fields of enabled events only).
@@ -200,9 +201,12 @@ fn finish(
 ) -> reqwest::Result<Received> {
     let status = outcome.as_ref().ok().map(Received::status);
     let refused = outcome.as_ref().ok().and_then(Received::refusal);
-    span.record("attempts", attempts);
-    if let Some(status) = status {
-        span.record("status", status.as_u16());
+    // (Recording on a disabled span still costs a `log` check when tracing's `log` feature is on.)
+    if !span.is_disabled() {
+        span.record("attempts", attempts);
+        if let Some(status) = status {
+            span.record("status", status.as_u16());
+        }
     }
     super::scope::report(CallReport { status, refused, operation: Some(operation_id) });
     if let Ok(received) = &outcome
@@ -219,9 +223,9 @@ fn finish(
 /// refused), an error body up to [`ERROR_BODY_READ_LIMIT`] (the rest is dropped; the status is
 /// what matters). The body is read in chunks, so memory stays within about twice the limit
 /// whatever the server sends; a body that stalls ends with the attempt's timeout.
-async fn receive(mut response: Response, origin: &url::Origin, limit: usize) -> reqwest::Result<Received> {
+async fn receive(mut response: Response, target: &reqwest::Url, limit: usize) -> reqwest::Result<Received> {
     let status = response.status();
-    if response.url().origin() != *origin {
+    if !same_origin(response.url(), target) {
         return Ok(stand_in(response, Refused::OtherOrigin { status }));
     }
     if !status.is_success() {
@@ -253,6 +257,12 @@ async fn receive(mut response: Response, origin: &url::Origin, limit: usize) -> 
     }
     let body = joined.map(Bytes::from).or(first).unwrap_or_default();
     Ok(received(response, body))
+}
+
+/// Whether two URLs have the same origin (scheme, host, port), compared without building
+/// `url::Origin`s (which allocate).
+fn same_origin(a: &reqwest::Url, b: &reqwest::Url) -> bool {
+    a.scheme() == b.scheme() && a.host() == b.host() && a.port_or_known_default() == b.port_or_known_default()
 }
 
 /// What arrived: the response's status and headers with `body`, and its URL when the
