@@ -6,14 +6,17 @@
 //! `getrusage`) are measured. Reports, per variant, the median over rounds of the per-round
 //! ratio to the baseline of the same round: throughput, and client CPU per call.
 //!
-//! `cargo bench --bench cross_process` (`ROUNDS`, default 15; `PAIRS`, default 400; `ONLY`)
+//! Also shows, per variant, the client's user and system CPU time and its context switches per
+//! call (all from `getrusage`).
+//!
+//! `cargo bench --bench cross_process` (`ROUNDS`, default 15; `PAIRS`, default 400; `ONLY`, a
+//! comma-separated list of variants: 0 hand-written, 1 builders, 2 facade)
 
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
 
 const VARIANTS: [&str; 3] = ["hand-written", "builders", "facade"];
 const SERVER_ENV: &str = "CREDITS_BENCH_SERVER";
@@ -26,8 +29,11 @@ fn main() {
     let quick = !std::env::args().any(|a| a == "--bench");
     let rounds: usize = env_or("ROUNDS", if quick { 1 } else { 15 });
     let pairs: usize = env_or("PAIRS", if quick { 16 } else { 400 });
-    // For profiling one variant alone: ONLY=0 (hand-written), 1 (builders), 2 (facade).
-    let only: Option<usize> = std::env::var("ONLY").ok().and_then(|v| v.parse().ok());
+    // For profiling some variants alone: ONLY=0 (hand-written), 1 (builders), 2 (facade), or a
+    // list (ONLY=0,2). Ratios to the hand-written client are shown only when it runs.
+    let only: Vec<usize> = std::env::var("ONLY")
+        .map(|v| v.split(',').filter_map(|v| v.trim().parse().ok()).collect())
+        .unwrap_or_else(|_| vec![0, 1, 2]);
 
     let (mut server, base_url, key) = start_server();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
@@ -45,12 +51,14 @@ fn main() {
     for tasks in [1usize, 16, 64] {
         // [variant] -> per round (pairs/s, CPU µs per call)
         let mut samples: [Vec<(f64, f64)>; 3] = Default::default();
+        // [variant] -> per round (user µs, system µs, context switches) per call
+        let mut split: [Vec<[f64; 3]>; 3] = Default::default();
         for round in 0..rounds + 1 {
             let mut order = [0usize, 1, 2];
             fastrand::shuffle(&mut order);
-            for variant in order.into_iter().filter(|v| only.is_none_or(|o| o == *v)) {
+            for variant in order.into_iter().filter(|v| only.contains(v)) {
                 let (clients, account_id) = (clients.clone(), account_id.clone());
-                let cpu_before = cpu_time();
+                let before = Usage::now();
                 let elapsed = runtime.block_on(common::run_concurrently(tasks, pairs, move |_| {
                     let (clients, account_id) = (clients.clone(), account_id.clone());
                     async move {
@@ -64,27 +72,39 @@ fn main() {
                             .await;
                     }
                 }));
-                let cpu = cpu_time().saturating_sub(cpu_before);
+                let used = Usage::now().since(&before);
                 // The first round warms the pools up.
                 if round > 0 {
                     let calls = (2 * pairs) as f64;
-                    samples[variant].push((pairs as f64 / elapsed.as_secs_f64(), cpu.as_secs_f64() * 1e6 / calls));
+                    let cpu = used.user + used.system;
+                    samples[variant].push((pairs as f64 / elapsed.as_secs_f64(), cpu * 1e6 / calls));
+                    split[variant].push([used.user * 1e6 / calls, used.system * 1e6 / calls, used.switches / calls]);
                 }
             }
         }
-        if only.is_some() {
-            continue;
-        }
-        for (variant, name) in VARIANTS.iter().enumerate() {
+        for (variant, name) in VARIANTS.iter().enumerate().filter(|(v, _)| only.contains(v)) {
             let rate = median(samples[variant].iter().map(|s| s.0));
             let cpu = median(samples[variant].iter().map(|s| s.1));
             let paired = |pick: fn(&(f64, f64)) -> f64| {
                 median(samples[variant].iter().zip(&samples[0]).map(|(v, h)| pick(v) / pick(h)))
             };
+            // (No ratios when the hand-written client did not run: `ONLY` left it out.)
+            let ratio = |value: f64| if value.is_nan() { "-".to_owned() } else { format!("{value:.3}") };
             println!(
-                "{tasks:>6} {name:<13} {rate:>10.0} {cpu:>14.1} {:>16.3} {:>18.3}",
-                paired(|s| s.0),
-                paired(|s| s.1)
+                "{tasks:>6} {name:<13} {rate:>10.0} {cpu:>14.1} {:>16} {:>18}",
+                ratio(paired(|s| s.0)),
+                ratio(paired(|s| s.1))
+            );
+        }
+        // Where the CPU time goes: user and kernel time, and how often the client's threads
+        // were switched out (waiting for the socket or a wake-up), per call.
+        for (variant, name) in VARIANTS.iter().enumerate().filter(|(v, _)| only.contains(v)) {
+            let at = |i: usize| median(split[variant].iter().map(|s| s[i]));
+            println!(
+                "{tasks:>6} {name:<13} user {:>6.1} µs  sys {:>6.1} µs  context switches {:>5.2} per call",
+                at(0),
+                at(1),
+                at(2)
             );
         }
     }
@@ -121,16 +141,37 @@ fn start_server() -> (std::process::Child, String, String) {
     (child, base_url, key)
 }
 
-/// This process's CPU time so far (user + system, all threads).
-fn cpu_time() -> Duration {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage writes a complete `rusage` into the pointer it is given.
-    let usage = unsafe {
-        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
-        usage.assume_init()
-    };
-    let of = |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
-    of(usage.ru_utime) + of(usage.ru_stime)
+/// This process's resource use so far (all threads): user and system CPU seconds, and
+/// context switches (voluntary and involuntary).
+struct Usage {
+    user: f64,
+    system: f64,
+    switches: f64,
+}
+
+impl Usage {
+    fn now() -> Usage {
+        let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+        // SAFETY: getrusage writes a complete `rusage` into the pointer it is given.
+        let usage = unsafe {
+            libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+            usage.assume_init()
+        };
+        let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+        Usage {
+            user: seconds(usage.ru_utime),
+            system: seconds(usage.ru_stime),
+            switches: (usage.ru_nvcsw + usage.ru_nivcsw) as f64,
+        }
+    }
+
+    fn since(&self, earlier: &Usage) -> Usage {
+        Usage {
+            user: self.user - earlier.user,
+            system: self.system - earlier.system,
+            switches: self.switches - earlier.switches,
+        }
+    }
 }
 
 fn median(values: impl Iterator<Item = f64>) -> f64 {

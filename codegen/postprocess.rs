@@ -262,16 +262,21 @@ impl VisitMut for DropApiVersion {
 ///
 /// | progenitor's | becomes |
 /// |---|---|
+/// | `client.pre(&mut request, &info).await` | `crate::api::prepare(client, &mut request, &info)` |
 /// | `client.exec(request, &info).await` | `crate::api::exec(client, request, &info).await` |
 /// | `client.post(&result, &info).await` | `crate::api::check(&result)` |
 /// | `ResponseValue::from_response(response).await` | `crate::api::decode(response)` |
 /// | `Error::UnexpectedResponse(response)` | `Error::UnexpectedResponse(response.into_response())` |
 ///
-/// The build stops unless every `exec` met has its `post`, there are at least as many decodes
+/// (`prepare` is synchronous: an `.await` would keep the request and the body in the state of
+/// every operation's future for nothing.)
+///
+/// The build stops unless every `exec` met has its `pre` and its `post`, there are at least as many decodes
 /// as `exec`s and no `from_response` remains (untested against another progenitor: a shape
 /// these counts miss would most likely fail to compile instead).
 #[derive(Default)]
 pub struct ReadOnce {
+    pre: usize,
     exec: usize,
     post: usize,
     decode: usize,
@@ -281,13 +286,18 @@ pub struct ReadOnce {
 
 impl ReadOnce {
     fn check(&self) -> Result<(), String> {
-        if self.exec == self.post && self.left == 0 && self.decode >= self.exec && self.unexpected <= self.exec {
+        if self.exec == self.pre
+            && self.exec == self.post
+            && self.left == 0
+            && self.decode >= self.exec
+            && self.unexpected <= self.exec
+        {
             Ok(())
         } else {
             Err(format!(
-                "progenitor's send methods have an unexpected shape (exec {}, post {}, decode {}, from_response left {}): \
-                 codegen/postprocess.rs (ReadOnce) must learn it",
-                self.exec, self.post, self.decode, self.left
+                "progenitor's send methods have an unexpected shape (pre {}, exec {}, post {}, decode {}, \
+                 from_response left {}): codegen/postprocess.rs (ReadOnce) must learn it",
+                self.pre, self.exec, self.post, self.decode, self.left
             ))
         }
     }
@@ -308,6 +318,11 @@ impl VisitMut for ReadOnce {
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
         let replacement: Option<syn::Expr> = match &*expr {
             syn::Expr::Await(awaited) => match &*awaited.base {
+                syn::Expr::MethodCall(call) if is_ident(&call.receiver, "client") && call.method == "pre" => {
+                    self.pre += 1;
+                    let args = &call.args;
+                    Some(syn::parse_quote!(crate::api::prepare(client, #args)))
+                }
                 syn::Expr::MethodCall(call) if is_ident(&call.receiver, "client") && call.method == "exec" => {
                     self.exec += 1;
                     let args = &call.args;

@@ -33,18 +33,21 @@ pub use crate::error::ErrorBody;
 pub use crate::pipeline::{InvalidUserAgent, Pipeline, http_client_builder, with_attempt_timeout, with_options};
 
 // The pipeline, plugged into the generated client. It lives in `crate::pipeline`, which knows
-// nothing of the generated code; the `pre` hook readies each request, and every operation's
-// `send` (rewritten by `build.rs`, see `codegen/postprocess.rs`) sends it through `exec`,
-// refuses what the pipeline refused in `check` and decodes the body already read in `decode`;
-// `request` builds each request.
-impl progenitor_client::ClientHooks<Pipeline> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        info: &progenitor_client::OperationInfo,
-    ) -> Result<(), progenitor_client::Error<E>> {
-        crate::pipeline::prepare(self.inner(), request, info.operation_id).map_err(progenitor_client::Error::Custom)
-    }
+// nothing of the generated code; every operation's `send` (rewritten by `build.rs`, see
+// `codegen/postprocess.rs`) builds its request with `request`, readies it with `prepare`,
+// sends it through `exec`, refuses what the pipeline refused in `check` and decodes the body
+// already read in `decode`.
+impl progenitor_client::ClientHooks<Pipeline> for Client {}
+
+/// Readies a request of the operation `info`: the key, the headers, the attempt timeout, the
+/// call's options (in place of progenitor's `pre` hook, which is `async`).
+fn prepare<E>(
+    client: &Client,
+    request: &mut reqwest::Request,
+    info: &progenitor_client::OperationInfo,
+) -> Result<(), progenitor_client::Error<E>> {
+    use progenitor_client::ClientInfo;
+    crate::pipeline::prepare(client.inner(), request, info.operation_id).map_err(progenitor_client::Error::Custom)
 }
 
 /// A request to `url` (what the generated code formats: the base URL, then the operation's

@@ -1,7 +1,8 @@
 //! One request through the pipeline: checked, authenticated, sent with retries inside the
 //! time budget, its body read within the size limit.
 
-use std::time::Instant;
+use std::borrow::Cow;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, USER_AGENT};
@@ -60,14 +61,15 @@ pub(crate) fn prepare(pipeline: &Pipeline, request: &mut Request, operation_id: 
 /// Sends a prepared request for the operation `operation_id`, traced in a `credits.request`
 /// span, and leaves what was seen in the call's scope.
 ///
-/// A plain function around one `async fn`: every async layer would hold its own copy of the
-/// request and of the inner future's state, and move them.
+/// A plain function around one `async` block: every async layer would hold its own copy of
+/// the request and of the inner future's state, and move them.
 pub(crate) fn send<'a>(
     client: &'a reqwest::Client,
     pipeline: &'a Pipeline,
     request: Request,
     operation_id: &'static str,
 ) -> impl Future<Output = reqwest::Result<Received>> + 'a {
+    use futures::future::Either;
     use tracing::Instrument;
     let span = tracing::info_span!(
         "credits.request",
@@ -77,7 +79,11 @@ pub(crate) fn send<'a>(
         attempts = tracing::field::Empty,
         status = tracing::field::Empty,
     );
-    send_with_retries(client, pipeline, request, operation_id, span.clone()).instrument(span)
+    let call = send_with_retries(client, pipeline, request, operation_id, span.clone());
+    // Boxed: callers' futures (the generated `send`, the facade's calls, the user's own) then
+    // hold a pointer instead of this state, about 2 KB, and move 8 bytes where they would move
+    // all of it. A span no subscriber wants is not entered and left on every poll.
+    if span.is_disabled() { Box::pin(Either::Left(call)) } else { Box::pin(Either::Right(call.instrument(span))) }
 }
 
 /// A response as the pipeline received it: its status and headers, and its whole body in
@@ -110,6 +116,7 @@ impl Received {
 
     /// A `reqwest::Response` again, its body the bytes read: for the rare answer the generated
     /// code hands over whole (a status the spec does not list).
+    #[cold]
     pub(crate) fn into_response(self) -> Response {
         use reqwest::ResponseBuilderExt;
         let mut headers = self.headers;
@@ -129,64 +136,122 @@ impl Received {
     }
 }
 
-async fn send_with_retries(
-    client: &reqwest::Client,
-    pipeline: &Pipeline,
+/// The attempts of one request. A plain function returning an `async move` block rather than
+/// an `async fn`: an `async fn` keeps each argument twice in its state (as passed, and moved
+/// into the body), and this state is what every request allocates.
+fn send_with_retries<'a>(
+    client: &'a reqwest::Client,
+    pipeline: &'a Pipeline,
     mut request: Request,
     operation_id: &'static str,
     span: tracing::Span,
-) -> reqwest::Result<Received> {
-    let retry_safe = super::operations::find(operation_id).is_some_and(|op| op.retry_safe);
-    let options = super::scope::options();
-    let policy = options.as_deref().and_then(super::options::CallOptions::retry_policy).unwrap_or(&pipeline.retry);
-    let started = Instant::now();
-    let budget_end = started + policy.max_elapsed_time();
-    let deadline = super::scope::deadline().map_or(budget_end, |scoped| scoped.min(budget_end));
+) -> impl Future<Output = reqwest::Result<Received>> + 'a {
     let attempt_timeout = request.timeout().copied().unwrap_or(pipeline.timeout);
-    // Kept to tell a response from another origin (a redirect a user's HTTP client followed).
-    let target = request.url().clone();
-    let mut attempt = 0u32;
-    loop {
-        attempt += 1;
-        // One reading of the clock per attempt (the first reuses the call's).
-        let sent_at = if attempt == 1 { started } else { Instant::now() };
-        // The last attempt gets only what is left of the budget.
-        *request.timeout_mut() = Some(attempt_timeout.min(deadline.saturating_duration_since(sent_at)));
-        // Keep a copy for the next attempt while one may follow (bodies here are in memory).
-        let spare = if attempt < policy.attempts() { request.try_clone() } else { None };
-        let outcome = match client.execute(request).await {
-            Ok(response) => receive(response, &target, pipeline.max_response_bytes).await,
-            Err(error) => Err(error),
-        };
-        // Read only if the event is recorded (tracing evaluates fields of enabled events only).
-        let latency_ms = || u64::try_from(sent_at.elapsed().as_millis()).unwrap_or(u64::MAX);
-
-        let wait = match &outcome {
-            Ok(response) => {
-                let status = response.status;
-                tracing::debug!(attempt, status = status.as_u16(), latency_ms = latency_ms(), "response");
-                if response.refused.is_some() || !retry::should_retry_status(status, retry_safe) {
-                    None
-                } else {
-                    match policy.retry_after(&response.headers) {
-                        Ok(asked) => Some(asked.unwrap_or_else(|| policy.backoff(attempt))),
-                        Err(()) => None,
-                    }
+    // Kept to tell a response from another origin (a redirect a user's HTTP client followed):
+    // the client's parsed base URL when the request goes to its origin (as generated requests
+    // do), so that nothing is copied.
+    let target = match pipeline.base_url.parsed() {
+        Some(base) if same_origin(request.url(), base) => Cow::Borrowed(base),
+        _ => Cow::Owned(request.url().clone()),
+    };
+    async move {
+        let retry_safe = super::operations::find(operation_id).is_some_and(|op| op.retry_safe);
+        let options = super::scope::options();
+        let policy = options.as_deref().and_then(super::options::CallOptions::retry_policy).unwrap_or(&pipeline.retry);
+        let started = Instant::now();
+        let budget_end = started + policy.max_elapsed_time();
+        let deadline = super::scope::deadline().map_or(budget_end, |scoped| scoped.min(budget_end));
+        let limit = pipeline.max_response_bytes;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            // One reading of the clock per attempt (the first reuses the call's).
+            let sent_at = if attempt == 1 { started } else { Instant::now() };
+            // The last attempt gets only what is left of the budget.
+            let timeout = attempt_timeout.min(deadline.saturating_duration_since(sent_at));
+            // While another attempt may follow, a copy is sent (bodies here are in memory) and
+            // the request kept; the last attempt sends the request itself. (The copy is made
+            // and sent in a block of its own, so that it takes no room in this future's state.)
+            let pending = {
+                let copy = if attempt < policy.attempts() { copy_of(&request, timeout) } else { None };
+                copy.map(|copy| client.execute(copy))
+            };
+            let Some(pending) = pending else {
+                *request.timeout_mut() = Some(timeout);
+                let outcome = exchange(client.execute(request), &target, limit).await;
+                judge(&outcome, attempt, sent_at, retry_safe, policy);
+                return finish(outcome, attempt, operation_id, &span);
+            };
+            // (The outcome is dropped before the wait, and takes no room while it lasts.)
+            let wait = {
+                let outcome = exchange(pending, &target, limit).await;
+                match judge(&outcome, attempt, sent_at, retry_safe, policy) {
+                    Some(wait) if Instant::now() + wait < deadline => wait,
+                    _ => return finish(outcome, attempt, operation_id, &span),
                 }
-            }
-            Err(error) => {
-                tracing::debug!(attempt, error = %error, latency_ms = latency_ms(), "transport error");
-                retry::should_retry_error(error, retry_safe).then(|| policy.backoff(attempt))
-            }
-        };
+            };
+            tracing::info!(attempt, wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), "retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
 
-        match (wait, spare) {
-            (Some(wait), Some(spare)) if Instant::now() + wait < deadline => {
-                tracing::info!(attempt, wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), "retrying");
-                tokio::time::sleep(wait).await;
-                request = spare;
+/// A copy of `request` to send, with the attempt's `timeout`; `None` if its body cannot be
+/// copied (a stream). Made here rather than by `Request::try_clone`, which sets a timeout and
+/// then replaces it with a copy of the request's extensions (a map and a box each time), and
+/// turns the body's buffer into a shared one (an allocation, and a counter that the attempt
+/// and the request then update from whichever threads drop them). The timeout is all
+/// reqwest keeps in a request's extensions (they are private to it), and this copy sets it.
+fn copy_of(request: &Request, timeout: Duration) -> Option<Request> {
+    let body = match request.body() {
+        Some(body) => Some(reqwest::Body::from(Bytes::copy_from_slice(body.as_bytes()?))),
+        None => None,
+    };
+    let mut copy = Request::new(request.method().clone(), request.url().clone());
+    *copy.headers_mut() = request.headers().clone();
+    *copy.version_mut() = request.version();
+    *copy.timeout_mut() = Some(timeout);
+    *copy.body_mut() = body;
+    Some(copy)
+}
+
+/// One attempt: the response to `pending`, its body read.
+#[allow(clippy::manual_async_fn)] // an `async fn` would keep its arguments twice (see `send_with_retries`)
+fn exchange<'a>(
+    pending: impl Future<Output = reqwest::Result<Response>> + 'a,
+    target: &'a reqwest::Url,
+    limit: usize,
+) -> impl Future<Output = reqwest::Result<Received>> + 'a {
+    async move {
+        let response = pending.await?;
+        receive(response, target, limit).await
+    }
+}
+
+/// Logs an attempt's outcome; returns how long to wait before the next attempt, if the
+/// outcome calls for one.
+fn judge(
+    outcome: &reqwest::Result<Received>,
+    attempt: u32,
+    sent_at: Instant,
+    retry_safe: bool,
+    policy: &retry::RetryPolicy,
+) -> Option<Duration> {
+    // Read only if the event is recorded (tracing evaluates fields of enabled events only).
+    let latency_ms = || u64::try_from(sent_at.elapsed().as_millis()).unwrap_or(u64::MAX);
+    match outcome {
+        Ok(response) => {
+            let status = response.status;
+            tracing::debug!(attempt, status = status.as_u16(), latency_ms = latency_ms(), "response");
+            if response.refused.is_some() || !retry::should_retry_status(status, retry_safe) {
+                None
+            } else {
+                policy.retry_after(&response.headers).ok().map(|asked| asked.unwrap_or_else(|| policy.backoff(attempt)))
             }
-            _ => return finish(outcome, attempt, operation_id, &span),
+        }
+        Err(error) => {
+            tracing::debug!(attempt, error = %error, latency_ms = latency_ms(), "transport error");
+            retry::should_retry_error(error, retry_safe).then(|| policy.backoff(attempt))
         }
     }
 }
@@ -223,40 +288,48 @@ fn finish(
 /// refused), an error body up to [`ERROR_BODY_READ_LIMIT`] (the rest is dropped; the status is
 /// what matters). The body is read in chunks, so memory stays within about twice the limit
 /// whatever the server sends; a body that stalls ends with the attempt's timeout.
-async fn receive(mut response: Response, target: &reqwest::Url, limit: usize) -> reqwest::Result<Received> {
-    let status = response.status();
-    if !same_origin(response.url(), target) {
-        return Ok(stand_in(response, Refused::OtherOrigin { status }));
-    }
-    if !status.is_success() {
-        return Ok(readable_error_body(response, limit.min(ERROR_BODY_READ_LIMIT)).await);
-    }
-    let declared = response.content_length().and_then(|n| usize::try_from(n).ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Ok(stand_in(response, Refused::TooLarge { status, limit }));
-    }
-    // A body in one chunk (the usual case) is kept as it came, without a copy.
-    let mut first: Option<Bytes> = None;
-    let mut joined: Option<Vec<u8>> = None;
-    let mut length = 0usize;
-    while let Some(chunk) = response.chunk().await? {
-        length += chunk.len();
-        if length > limit {
+#[allow(clippy::manual_async_fn)] // an `async fn` would keep its arguments twice (see `send_with_retries`)
+fn receive<'a>(
+    mut response: Response,
+    target: &'a reqwest::Url,
+    limit: usize,
+) -> impl Future<Output = reqwest::Result<Received>> + 'a {
+    async move {
+        let status = response.status();
+        if !same_origin(response.url(), target) {
+            return Ok(stand_in(response, Refused::OtherOrigin { status }));
+        }
+        if !status.is_success() {
+            // Boxed: the error path's state stays out of every request's.
+            return Ok(Box::pin(readable_error_body(response, limit.min(ERROR_BODY_READ_LIMIT))).await);
+        }
+        let declared = response.content_length().and_then(|n| usize::try_from(n).ok());
+        if declared.is_some_and(|n| n > limit) {
             return Ok(stand_in(response, Refused::TooLarge { status, limit }));
         }
-        if let Some(joined) = &mut joined {
-            joined.extend_from_slice(&chunk);
-        } else if let Some(earlier) = first.take() {
-            let mut buffer = Vec::with_capacity(declared.unwrap_or(0).min(limit).max(length));
-            buffer.extend_from_slice(&earlier);
-            buffer.extend_from_slice(&chunk);
-            joined = Some(buffer);
-        } else {
-            first = Some(chunk);
+        // A body in one chunk (the usual case) is kept as it came, without a copy.
+        let mut first: Option<Bytes> = None;
+        let mut joined: Option<Vec<u8>> = None;
+        let mut length = 0usize;
+        while let Some(chunk) = response.chunk().await? {
+            length += chunk.len();
+            if length > limit {
+                return Ok(stand_in(response, Refused::TooLarge { status, limit }));
+            }
+            if let Some(joined) = &mut joined {
+                joined.extend_from_slice(&chunk);
+            } else if let Some(earlier) = first.take() {
+                let mut buffer = Vec::with_capacity(declared.unwrap_or(0).min(limit).max(length));
+                buffer.extend_from_slice(&earlier);
+                buffer.extend_from_slice(&chunk);
+                joined = Some(buffer);
+            } else {
+                first = Some(chunk);
+            }
         }
+        let body = joined.map(Bytes::from).or(first).unwrap_or_default();
+        Ok(received(response, body))
     }
-    let body = joined.map(Bytes::from).or(first).unwrap_or_default();
-    Ok(received(response, body))
 }
 
 /// Whether two URLs have the same origin (scheme, host, port), compared without building
@@ -281,6 +354,7 @@ fn received(mut response: Response, body: Bytes) -> Received {
 }
 
 /// A body-less answer that carries why the real one was refused.
+#[cold]
 fn stand_in(response: Response, refused: Refused) -> Received {
     Received {
         status: response.status(),
@@ -318,4 +392,48 @@ async fn readable_error_body(mut response: Response, limit: usize) -> Received {
         text.push_str(&format!(" [the body could not be read to the end: {error}]"));
     }
     received(response, Bytes::from(serde_json::Value::String(text).to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{ACCEPT, HeaderValue};
+
+    fn request() -> Request {
+        let url = reqwest::Url::parse("http://127.0.0.1:9/v1/reservations/create?x=1").unwrap();
+        let mut request = Request::new(reqwest::Method::POST, url);
+        request.headers_mut().insert(ACCEPT, HeaderValue::from_static("application/json"));
+        request.headers_mut().append("x-extra", HeaderValue::from_static("a"));
+        request.headers_mut().append("x-extra", HeaderValue::from_static("b"));
+        *request.version_mut() = reqwest::Version::HTTP_11;
+        *request.timeout_mut() = Some(Duration::from_secs(30));
+        *request.body_mut() = Some(reqwest::Body::from(br#"{"amount":10}"#.to_vec()));
+        request
+    }
+
+    #[test]
+    fn a_copy_is_the_request_with_the_attempts_timeout() {
+        let original = request();
+        let copy = copy_of(&original, Duration::from_secs(3)).unwrap();
+        assert_eq!(copy.method(), original.method());
+        assert_eq!(copy.url(), original.url());
+        assert_eq!(copy.headers(), original.headers());
+        assert_eq!(copy.version(), original.version());
+        assert_eq!(copy.body().and_then(reqwest::Body::as_bytes), original.body().and_then(reqwest::Body::as_bytes));
+        assert_eq!(copy.timeout(), Some(&Duration::from_secs(3)));
+        // The original keeps its own.
+        assert_eq!(original.timeout(), Some(&Duration::from_secs(30)));
+        // A request without a body is copied without one.
+        let mut bodiless = request();
+        *bodiless.body_mut() = None;
+        assert!(copy_of(&bodiless, Duration::from_secs(1)).unwrap().body().is_none());
+    }
+
+    #[test]
+    fn a_streamed_body_cannot_be_copied() {
+        let mut streamed = request();
+        let chunks = futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(b"{}"))]);
+        *streamed.body_mut() = Some(reqwest::Body::wrap_stream(chunks));
+        assert!(copy_of(&streamed, Duration::from_secs(1)).is_none());
+    }
 }

@@ -40,6 +40,11 @@ impl BaseUrl {
         }
         parsed.as_ref()?.join(rest).ok()
     }
+
+    /// The parsed base URL, once a request has been built from it.
+    pub(crate) fn parsed(&self) -> Option<&Url> {
+        self.0.get().and_then(|(_, parsed)| parsed.as_ref())
+    }
 }
 
 /// `base` followed by `/`, parsed, when the text is exactly what the parsed URL serialises
