@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use futures::FutureExt;
 use std::time::{Duration, Instant};
 
 use progenitor_client::ResponseValue;
@@ -135,7 +134,7 @@ impl CreditsClient {
 
     /// Runs one generated request through the pipeline and converts its outcome.
     pub(crate) fn call<T>(&self, request: impl Future<Output = GeneratedResult<T>>) -> impl Future<Output = Result<T>> {
-        self.scoped(request).map(|(result, observed)| outcome(result, &observed))
+        self.scoped(request, |result, observed| outcome(result, &observed))
     }
 
     /// Like [`call`](Self::call), also returning what the pipeline saw (status, attempts).
@@ -143,14 +142,18 @@ impl CreditsClient {
         &self,
         request: impl Future<Output = GeneratedResult<T>>,
     ) -> impl Future<Output = (Result<T>, CallReport)> {
-        self.scoped(request).map(|(result, observed)| (outcome(result, &observed), observed))
+        self.scoped(request, |result, observed| (outcome(result, &observed), observed))
     }
 
-    /// The request with this handle's settings in scope. Combinators rather than `async`
-    /// blocks: the generated future is several KB, and each async layer that captures it and
-    /// then awaits it holds (and moves) it again.
-    fn scoped<F: Future>(&self, request: F) -> impl Future<Output = (F::Output, CallReport)> {
-        crate::pipeline::scoped(self.call_timeout, self.deadline, self.options.clone(), request)
+    /// The request with this handle's settings in scope, its outcome handed to `finish`. One
+    /// future rather than `async` blocks or combinators: each layer around the generated
+    /// future holds (and moves) it again, and is one more state to poll through.
+    fn scoped<F: Future, T>(
+        &self,
+        request: F,
+        finish: impl FnOnce(F::Output, CallReport) -> T,
+    ) -> impl Future<Output = T> {
+        crate::pipeline::scoped(self.call_timeout, self.deadline, self.options.clone(), request, finish)
     }
 }
 

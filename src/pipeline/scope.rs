@@ -63,23 +63,36 @@ fn current<R>(read: impl FnOnce(&CallContext) -> R) -> Option<R> {
 
 pin_project_lite::pin_project! {
     /// A call with its context: made (by `make`) when the call is first polled, inside the
-    /// caller's context, and lent to the call for each poll.
+    /// caller's context, and lent to the call for each poll; the call's output and what the
+    /// pipeline saw are handed to `finish`.
     ///
     /// The call stays where it was pinned: only the (small) context moves in and out of the
-    /// task-local slot. Combinators (`lazy`, `flatten`) and `LocalKey::scope` would each move
-    /// the generated future, several KB, before its first poll.
-    pub(crate) struct Scoped<M, F> {
+    /// task-local slot. Combinators (`lazy`, `flatten`, `map`) and `LocalKey::scope` would each
+    /// add a layer that moves or polls through the generated future.
+    pub(crate) struct Scoped<M, F, O> {
         make: Option<M>,
         context: Option<CallContext>,
+        finish: Option<O>,
         #[pin]
         call: F,
     }
 }
 
-impl<M: FnOnce() -> CallContext, F: Future> Future for Scoped<M, F> {
-    type Output = (F::Output, CallReport);
+impl<M, F, O> Scoped<M, F, O> {
+    fn new(make: M, call: F, finish: O) -> Self {
+        Self { make: Some(make), context: None, finish: Some(finish), call }
+    }
+}
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+impl<M, F, O, T> Future for Scoped<M, F, O>
+where
+    M: FnOnce() -> CallContext,
+    F: Future,
+    O: FnOnce(F::Output, CallReport) -> T,
+{
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let this = self.project();
         let context = match (this.context.take(), this.make.take()) {
             (Some(context), _) => context,
@@ -93,7 +106,14 @@ impl<M: FnOnce() -> CallContext, F: Future> Future for Scoped<M, F> {
             (poll, CALL.try_with(|slot| slot.borrow_mut().take()).ok().flatten())
         });
         match poll {
-            Poll::Ready(output) => Poll::Ready((output, context.map(|c| c.report.get()).unwrap_or_default())),
+            Poll::Ready(output) => {
+                let report = context.map(|c| c.report.get()).unwrap_or_default();
+                match this.finish.take() {
+                    Some(finish) => Poll::Ready(finish(output, report)),
+                    // Polled after it finished, and the call answered again: nothing to hand it to.
+                    None => Poll::Pending,
+                }
+            }
             Poll::Pending => {
                 *this.context = context;
                 Poll::Pending
@@ -104,8 +124,7 @@ impl<M: FnOnce() -> CallContext, F: Future> Future for Scoped<M, F> {
 
 /// Runs `call` in a context made, when it is first polled, inside the caller's context.
 fn within<F: Future>(make: impl FnOnce() -> CallContext, call: F) -> impl Future<Output = F::Output> {
-    use futures::FutureExt;
-    Scoped { make: Some(make), context: None, call }.map(|(output, _)| output)
+    Scoped::new(make, call, |output, _| output)
 }
 
 /// What the pipeline saw of one call.
@@ -196,14 +215,16 @@ impl From<NoResponse> for progenitor_client::Error<crate::error::ErrorBody> {
     }
 }
 
-/// `call` with per-call settings in scope, returning its output and what the pipeline saw.
-pub(crate) fn scoped<F: Future>(
+/// `call` with per-call settings in scope; its output and what the pipeline saw are handed to
+/// `finish`.
+pub(crate) fn scoped<F: Future, T>(
     timeout: Option<Duration>,
     deadline: Option<Instant>,
     options: Option<Arc<CallOptions>>,
     call: F,
-) -> impl Future<Output = (F::Output, CallReport)> {
-    Scoped { make: Some(move || CallContext::nested(timeout, deadline, options, None)), context: None, call }
+    finish: impl FnOnce(F::Output, CallReport) -> T,
+) -> impl Future<Output = T> {
+    Scoped::new(move || CallContext::nested(timeout, deadline, options, None), call, finish)
 }
 
 /// The deadline the current call must end by, if its scope sets one.

@@ -93,8 +93,9 @@ pub(crate) struct Received {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
-    /// Kept only for an answer the generated code may hand over whole (see `into_response`).
-    url: Option<reqwest::Url>,
+    /// Kept only for an answer the generated code may hand over whole (see `into_response`);
+    /// boxed, as it is rarely there and every layer returns a `Received` by value.
+    url: Option<Box<reqwest::Url>>,
     refused: Option<Refused>,
 }
 
@@ -123,7 +124,7 @@ impl Received {
         headers.remove(reqwest::header::CONTENT_LENGTH);
         let mut builder = http::Response::builder();
         if let Some(url) = self.url {
-            builder = builder.url(url);
+            builder = builder.url(*url);
         }
         let mut response = match builder.body(self.body) {
             Ok(response) => response,
@@ -178,13 +179,13 @@ fn send_with_retries<'a>(
             };
             let Some(pending) = pending else {
                 *request.timeout_mut() = Some(timeout);
-                let outcome = exchange(client.execute(request), &target, limit).await;
+                let outcome = receive(client.execute(request), &target, limit).await;
                 judge(&outcome, attempt, sent_at, retry_safe, policy);
                 return finish(outcome, attempt, operation_id, &span);
             };
             // (The outcome is dropped before the wait, and takes no room while it lasts.)
             let wait = {
-                let outcome = exchange(pending, &target, limit).await;
+                let outcome = receive(pending, &target, limit).await;
                 match judge(&outcome, attempt, sent_at, retry_safe, policy) {
                     Some(wait) if Instant::now() + wait < deadline => wait,
                     _ => return finish(outcome, attempt, operation_id, &span),
@@ -213,19 +214,6 @@ fn copy_of(request: &Request, timeout: Duration) -> Option<Request> {
     *copy.timeout_mut() = Some(timeout);
     *copy.body_mut() = body;
     Some(copy)
-}
-
-/// One attempt: the response to `pending`, its body read.
-#[allow(clippy::manual_async_fn)] // an `async fn` would keep its arguments twice (see `send_with_retries`)
-fn exchange<'a>(
-    pending: impl Future<Output = reqwest::Result<Response>> + 'a,
-    target: &'a reqwest::Url,
-    limit: usize,
-) -> impl Future<Output = reqwest::Result<Received>> + 'a {
-    async move {
-        let response = pending.await?;
-        receive(response, target, limit).await
-    }
 }
 
 /// Logs an attempt's outcome; returns how long to wait before the next attempt, if the
@@ -284,17 +272,19 @@ fn finish(
     outcome
 }
 
-/// Reads a response's body into memory: a success body up to `limit` bytes (a longer one is
-/// refused), an error body up to [`ERROR_BODY_READ_LIMIT`] (the rest is dropped; the status is
-/// what matters). The body is read in chunks, so memory stays within about twice the limit
-/// whatever the server sends; a body that stalls ends with the attempt's timeout.
+/// One attempt: waits for the response to `pending` and reads its body into memory: a
+/// success body up to `limit` bytes (a longer one is refused), an error body up to
+/// [`ERROR_BODY_READ_LIMIT`] (the rest is dropped; the status is what matters). The body is
+/// read in chunks, so memory stays within about twice the limit whatever the server sends; a
+/// body that stalls ends with the attempt's timeout.
 #[allow(clippy::manual_async_fn)] // an `async fn` would keep its arguments twice (see `send_with_retries`)
 fn receive<'a>(
-    mut response: Response,
+    pending: impl Future<Output = reqwest::Result<Response>> + 'a,
     target: &'a reqwest::Url,
     limit: usize,
 ) -> impl Future<Output = reqwest::Result<Received>> + 'a {
     async move {
+        let mut response = pending.await?;
         let status = response.status();
         if !same_origin(response.url(), target) {
             return Ok(stand_in(response, Refused::OtherOrigin { status }));
@@ -347,7 +337,7 @@ fn received(mut response: Response, body: Bytes) -> Received {
     Received {
         status,
         headers: std::mem::take(response.headers_mut()),
-        url: (!decoded).then(|| response.url().clone()),
+        url: (!decoded).then(|| Box::new(response.url().clone())),
         body,
         refused: None,
     }
