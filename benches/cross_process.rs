@@ -10,7 +10,8 @@
 //! call (all from `getrusage`).
 //!
 //! `cargo bench --bench cross_process` (`ROUNDS`, default 15; `PAIRS`, default 400; `ONLY`, a
-//! comma-separated list of variants: 0 hand-written, 1 builders, 2 facade)
+//! comma-separated list of variants: 0 hand-written, 1 builders, 2 facade; `TASKS`, a list of
+//! concurrency settings)
 
 mod common;
 
@@ -48,7 +49,11 @@ fn main() {
         "{:>6} {:<13} {:>10} {:>14} {:>16} {:>18}",
         "tasks", "variant", "pairs/s", "CPU µs/call", "throughput ×hand", "CPU per call ×hand"
     );
-    for tasks in [1usize, 16, 64] {
+    // TASKS=16 (or a list) for some of the concurrency settings.
+    let settings: Vec<usize> = std::env::var("TASKS")
+        .map(|v| v.split(',').filter_map(|v| v.trim().parse().ok()).collect())
+        .unwrap_or_else(|_| vec![1, 16, 64]);
+    for tasks in settings {
         // [variant] -> per round (pairs/s, CPU µs per call)
         let mut samples: [Vec<(f64, f64)>; 3] = Default::default();
         // [variant] -> per round (user µs, system µs, context switches) per call
