@@ -2,8 +2,9 @@
 //! from the facade: it adds the API key and user agent, refuses to send the key in clear text
 //! or to another origin, applies the attempt timeouts within the call's time budget, retries
 //! what is safe to retry, bounds the memory a response may take, keeps error bodies readable,
-//! and traces every attempt. The generated client calls it from its `ClientHooks`
-//! (`src/api.rs`); nothing here depends on the generated code.
+//! and traces every attempt. The generated client's `send` methods call it through
+//! `src/api.rs` (`request`, `prepare`, `exec`, `check`, `decode`); nothing here depends on the
+//! generated code.
 
 pub(crate) mod operations;
 mod options;
