@@ -81,8 +81,9 @@ pub(crate) fn send<'a>(
     );
     let call = send_with_retries(client, pipeline, request, operation_id, span.clone());
     // Boxed: callers' futures (the generated `send`, the facade's calls, the user's own) then
-    // hold a pointer instead of this state, about 2 KB, and move 8 bytes where they would move
-    // all of it. A span no subscriber wants is not entered and left on every poll.
+    // hold a pointer instead of this state (about 900 bytes), and move 8 bytes where they
+    // would move all of it; under 1 KB, the allocator hands back a recently freed, warm block.
+    // A span no subscriber wants is not entered and left on every poll.
     if span.is_disabled() { Box::pin(Either::Left(call)) } else { Box::pin(Either::Right(call.instrument(span))) }
 }
 
