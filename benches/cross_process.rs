@@ -37,7 +37,10 @@ fn main() {
         .unwrap_or_else(|_| vec![0, 1, 2]);
 
     let (mut server, base_url, key) = start_server();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    // WORKERS: the client runtime's worker threads (default 2, like the sandbox's).
+    let workers = env_or("WORKERS", 2);
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build().expect("runtime");
     let clients = common::Clients::for_url(&base_url, &key);
     let account_id: Arc<str> = runtime.block_on(common::rich_account(&clients.facade)).into();
     println!(
