@@ -7,7 +7,8 @@
 //! ratio to the baseline of the same round: throughput, and client CPU per call.
 //!
 //! Also shows, per variant, the client's user and system CPU time and its context switches per
-//! call (all from `getrusage`).
+//! call (all from `getrusage`), and the server process's CPU time per call (which it reports
+//! from its own `getrusage` when asked between batches).
 //!
 //! `cargo bench --bench cross_process` (`ROUNDS`, default 15; `PAIRS`, default 400; `ONLY`, a
 //! comma-separated list of variants: 0 hand-written, 1 builders, 2 facade; `TASKS`, a list of
@@ -36,7 +37,7 @@ fn main() {
         .map(|v| v.split(',').filter_map(|v| v.trim().parse().ok()).collect())
         .unwrap_or_else(|_| vec![0, 1, 2]);
 
-    let (mut server, base_url, key) = start_server();
+    let (mut server, base_url, key) = Server::start();
     // WORKERS: the client runtime's worker threads (default 2, like the sandbox's).
     let workers = env_or("WORKERS", 2);
     let runtime =
@@ -59,13 +60,14 @@ fn main() {
     for tasks in settings {
         // [variant] -> per round (pairs/s, CPU µs per call)
         let mut samples: [Vec<(f64, f64)>; 3] = Default::default();
-        // [variant] -> per round (user µs, system µs, context switches) per call
-        let mut split: [Vec<[f64; 3]>; 3] = Default::default();
+        // [variant] -> per round (user µs, system µs, context switches, server CPU µs) per call
+        let mut split: [Vec<[f64; 4]>; 3] = Default::default();
         for round in 0..rounds + 1 {
             let mut order = [0usize, 1, 2];
             fastrand::shuffle(&mut order);
             for variant in order.into_iter().filter(|v| only.contains(v)) {
                 let (clients, account_id) = (clients.clone(), account_id.clone());
+                let server_before = server.cpu_us();
                 let before = Usage::now();
                 let elapsed = runtime.block_on(common::run_concurrently(tasks, pairs, move |_| {
                     let (clients, account_id) = (clients.clone(), account_id.clone());
@@ -81,12 +83,18 @@ fn main() {
                     }
                 }));
                 let used = Usage::now().since(&before);
+                let server_used = server.cpu_us() - server_before;
                 // The first round warms the pools up.
                 if round > 0 {
                     let calls = (2 * pairs) as f64;
                     let cpu = used.user + used.system;
                     samples[variant].push((pairs as f64 / elapsed.as_secs_f64(), cpu * 1e6 / calls));
-                    split[variant].push([used.user * 1e6 / calls, used.system * 1e6 / calls, used.switches / calls]);
+                    split[variant].push([
+                        used.user * 1e6 / calls,
+                        used.system * 1e6 / calls,
+                        used.switches / calls,
+                        server_used / calls,
+                    ]);
                 }
             }
         }
@@ -104,49 +112,90 @@ fn main() {
                 ratio(paired(|s| s.1))
             );
         }
-        // Where the CPU time goes: user and kernel time, and how often the client's threads
-        // were switched out (waiting for the socket or a wake-up), per call.
+        // Where the CPU time goes: user and kernel time, how often the client's threads were
+        // switched out (waiting for the socket or a wake-up), and the server's CPU time (the
+        // two processes share the machine's cores, so it bounds throughput too), per call.
         for (variant, name) in VARIANTS.iter().enumerate().filter(|(v, _)| only.contains(v)) {
             let at = |i: usize| median(split[variant].iter().map(|s| s[i]));
             println!(
-                "{tasks:>6} {name:<13} user {:>6.1} µs  sys {:>6.1} µs  context switches {:>5.2} per call",
+                "{tasks:>6} {name:<13} user {:>6.1} µs  sys {:>6.1} µs  context switches {:>5.2}  server CPU {:>6.1} µs per call",
                 at(0),
                 at(1),
-                at(2)
+                at(2),
+                at(3)
             );
         }
     }
     println!("load average after: {}", load_average());
-    drop(server.stdin.take());
-    let _ = server.wait();
+    server.stop();
 }
 
-/// Server mode: the sandbox on a loopback port until standard input closes.
+/// Server mode: the sandbox on a loopback port until standard input closes; each line read
+/// from it is answered with this process's CPU time.
 fn serve() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     runtime.block_on(async {
         let sandbox = credits_sandbox::Sandbox::start().await.expect("sandbox");
         println!("{} {}", sandbox.base_url(), sandbox.api_key());
         std::io::stdout().flush().expect("stdout");
-        // Until the parent closes our standard input (or exits).
-        tokio::task::spawn_blocking(|| std::io::copy(&mut std::io::stdin(), &mut std::io::sink())).await.ok();
+        // Each line on standard input asks for this process's CPU time so far (user and
+        // system µs, on one line of standard output); the server stops when the parent closes
+        // standard input (or exits).
+        tokio::task::spawn_blocking(|| {
+            let mut stdout = std::io::stdout();
+            for _ in std::io::stdin().lines().map_while(Result::ok) {
+                let used = Usage::now();
+                if writeln!(stdout, "{} {}", used.user * 1e6, used.system * 1e6).and_then(|()| stdout.flush()).is_err()
+                {
+                    break;
+                }
+            }
+        })
+        .await
+        .ok();
         drop(sandbox);
     });
 }
 
-fn start_server() -> (std::process::Child, String, String) {
-    let mut child = Command::new(std::env::current_exe().expect("this binary"))
-        .env(SERVER_ENV, "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the sandbox process");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the sandbox's address");
-    let mut parts = line.split_whitespace();
-    let base_url = parts.next().expect("base URL").to_owned();
-    let key = parts.next().expect("key").to_owned();
-    (child, base_url, key)
+/// The sandbox process, and the pipes to ask it for its CPU time.
+struct Server {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    stdout: BufReader<std::process::ChildStdout>,
+}
+
+impl Server {
+    /// Starts it; returns it with its base URL and API key.
+    fn start() -> (Server, String, String) {
+        let mut child = Command::new(std::env::current_exe().expect("this binary"))
+            .env(SERVER_ENV, "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the sandbox process");
+        let stdin = child.stdin.take().expect("stdin");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("the sandbox's address");
+        let mut parts = line.split_whitespace();
+        let base_url = parts.next().expect("base URL").to_owned();
+        let key = parts.next().expect("key").to_owned();
+        (Server { child, stdin, stdout }, base_url, key)
+    }
+
+    /// The server process's CPU time so far (user + system), in µs.
+    fn cpu_us(&mut self) -> f64 {
+        writeln!(self.stdin).and_then(|()| self.stdin.flush()).expect("ask the sandbox");
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).expect("the sandbox's CPU time");
+        line.split_whitespace().map(|v| v.parse::<f64>().expect("µs")).sum()
+    }
+
+    fn stop(self) {
+        let Server { mut child, stdin, stdout } = self;
+        drop((stdin, stdout));
+        let _ = child.wait();
+    }
 }
 
 /// This process's resource use so far (all threads): user and system CPU seconds, and
