@@ -26,6 +26,11 @@
 //!   client's base URL parsed once, instead of `reqwest::Client::get(url)` parsing it whole
 //!   (see [`BaseUrlOnce`]).
 //!
+//! - **Only the pending request across the `.await`.** Each operation's `send` builds and
+//!   readies its request in a block of its own that ends with the pipeline's future, so that
+//!   its body, request and other locals take no room in the state the caller's future holds
+//!   while the request is on its way (see [`SmallState`]).
+//!
 //! And, once that is done, the split between the two crates: [`keep_types`] for
 //! `credits-types`, [`import_types`] for the SDK. The spec itself is not changed.
 
@@ -50,7 +55,10 @@ pub fn apply(file: &mut syn::File) -> Result<(), String> {
     read_once.check()?;
     let mut base_once = BaseUrlOnce::default();
     base_once.visit_file_mut(file);
-    base_once.check()
+    base_once.check()?;
+    let mut small_state = SmallState::default();
+    small_state.visit_file_mut(file);
+    small_state.check(read_once.exec)
 }
 
 /// For `credits-types`: keeps only the `types` module (with its `builder` and `error`
@@ -411,5 +419,89 @@ impl VisitMut for BaseUrlOnce {
             self.left += 1;
         }
         syn::visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
+/// Rewrites the body of each operation's `send` (after [`ReadOnce`]) so that what it builds
+/// before sending lives in a block that ends before the `.await`:
+///
+/// ```text
+/// let Self { client, body } = self;                 let (client, pending) = {
+/// let body = ...?;                                      let Self { client, body } = self;
+/// let mut request = ...build()?;            =>          ...
+/// crate::api::prepare(client, &mut request, &info)?;    (client, crate::api::exec(client, request, &info))
+/// let result = crate::api::exec(client, request,    };
+///     &info).await;                                 let result = pending.await;
+/// ...                                               ...
+/// ```
+///
+/// A local of an `async fn` keeps its room in the future's state until the end of its scope,
+/// even when it was moved away before the `.await` (the request) or is never used after it
+/// (the body, the URL): the block ends their scope there. (`client` is taken out of the block
+/// only where the rest of the method uses it.) The build stops unless every `exec` is
+/// rewritten this way.
+#[derive(Default)]
+pub struct SmallState {
+    rewritten: usize,
+}
+
+impl SmallState {
+    fn check(&self, execs: usize) -> Result<(), String> {
+        if self.rewritten == execs {
+            Ok(())
+        } else {
+            Err(format!(
+                "progenitor's send methods have an unexpected shape ({} of {execs} exec calls found as \
+                 `let result = crate::api::exec(..).await;` in the method's body): codegen/postprocess.rs \
+                 (SmallState) must learn it",
+                self.rewritten
+            ))
+        }
+    }
+}
+
+/// The arguments of `crate::api::exec(..).await` if `init` is that expression.
+fn awaited_exec(init: &syn::Expr) -> Option<&syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>> {
+    let syn::Expr::Await(awaited) = init else { return None };
+    match &*awaited.base {
+        syn::Expr::Call(call) if matches!(&*call.func, syn::Expr::Path(p) if ends_with(&p.path, &["api", "exec"])) => {
+            Some(&call.args)
+        }
+        _ => None,
+    }
+}
+
+impl VisitMut for SmallState {
+    fn visit_impl_item_fn_mut(&mut self, method: &mut syn::ImplItemFn) {
+        if method.sig.asyncness.is_none() {
+            return;
+        }
+        let stmts = &method.block.stmts;
+        let Some(at) = stmts.iter().position(|stmt| {
+            matches!(stmt, syn::Stmt::Local(local) if local.init.as_ref().is_some_and(|init| awaited_exec(&init.expr).is_some()))
+        }) else {
+            return;
+        };
+        let syn::Stmt::Local(local) = &stmts[at] else { return };
+        let Some(args) = local.init.as_ref().and_then(|init| awaited_exec(&init.expr)) else { return };
+        let pattern = &local.pat;
+        let before = &stmts[..at];
+        let after = &stmts[at + 1..];
+        let uses_client = after.iter().any(|stmt| names(stmt).contains("client"));
+        let block: Vec<syn::Stmt> = if uses_client {
+            syn::parse_quote! {
+                let (client, pending) = { #(#before)* (client, crate::api::exec(#args)) };
+                let #pattern = pending.await;
+                #(#after)*
+            }
+        } else {
+            syn::parse_quote! {
+                let pending = { #(#before)* crate::api::exec(#args) };
+                let #pattern = pending.await;
+                #(#after)*
+            }
+        };
+        method.block.stmts = block;
+        self.rewritten += 1;
     }
 }

@@ -9,7 +9,7 @@ use progenitor_client::ResponseValue;
 use crate::api;
 use crate::config::{API_KEY_ENV, BASE_URL_ENV, ClientBuilder};
 use crate::error::{Error, ErrorBody, Result};
-use crate::pipeline::{ApiKey, CallOptions, CallReport, Pipeline};
+use crate::pipeline::{ApiKey, CallOptions, CallReport, CallSettings, Pipeline};
 
 /// The Credits API client.
 ///
@@ -29,11 +29,9 @@ use crate::pipeline::{ApiKey, CallOptions, CallReport, Pipeline};
 #[derive(Clone, Debug)]
 pub struct CreditsClient {
     api: Arc<api::Client>,
-    call_timeout: Option<Duration>,
-    /// A deadline every call of this handle ends by (a guarded call's steps share one).
-    deadline: Option<Instant>,
-    /// Per-call options every call of this handle applies.
-    options: Option<Arc<CallOptions>>,
+    /// What every call of this handle asks of the pipeline (an attempt timeout, a deadline a
+    /// guarded call's steps share, per-call options), if anything.
+    settings: Option<Arc<CallSettings>>,
     /// Cancellations of abandoned reservations still running in the background.
     pub(crate) releases: Arc<crate::resources::reservation_guard::Releases>,
     /// The holder and run the guards tag their reservations with.
@@ -73,9 +71,7 @@ impl CreditsClient {
     fn from_parts(api: api::Client, holder: &str) -> Self {
         Self {
             api: Arc::new(api),
-            call_timeout: None,
-            deadline: None,
-            options: None,
+            settings: None,
             releases: Arc::default(),
             holder: Arc::new(crate::resources::stale_holds::Holder::new(holder)),
         }
@@ -103,7 +99,7 @@ impl CreditsClient {
     /// # Ok(()) }
     /// ```
     pub fn with_attempt_timeout(&self, timeout: Duration) -> Self {
-        Self { call_timeout: Some(timeout), ..self.clone() }
+        Self { settings: Some(CallSettings::with_timeout(self.settings.as_ref(), timeout)), ..self.clone() }
     }
 
     /// A handle whose calls apply `options` ([`CallOptions`]: extra body fields, query
@@ -118,13 +114,13 @@ impl CreditsClient {
     /// # Ok(()) }
     /// ```
     pub fn with_options(&self, options: CallOptions) -> Self {
-        Self { options: Some(Arc::new(options)), ..self.clone() }
+        Self { settings: Some(CallSettings::with_options(self.settings.as_ref(), Arc::new(options))), ..self.clone() }
     }
 
     /// A handle whose calls all end by `deadline`, retries included (or sooner, by the
     /// client's own budget); it shares the connection pool.
     pub(crate) fn until(&self, deadline: Instant) -> Self {
-        Self { deadline: Some(self.deadline.map_or(deadline, |d| d.min(deadline))), ..self.clone() }
+        Self { settings: Some(CallSettings::with_deadline(self.settings.as_ref(), deadline)), ..self.clone() }
     }
 
     /// The total time budget of one call (the retry policy's `max_elapsed`).
@@ -153,7 +149,7 @@ impl CreditsClient {
         request: F,
         finish: impl FnOnce(F::Output, CallReport) -> T,
     ) -> impl Future<Output = T> {
-        crate::pipeline::scoped(self.call_timeout, self.deadline, self.options.clone(), request, finish)
+        crate::pipeline::scoped(self.settings.clone(), request, finish)
     }
 }
 

@@ -19,7 +19,7 @@ pub use options::CallOptions;
 pub(crate) use options::REFUSED_OPTION;
 pub use raw::{RawResponse, UndeclaredField, UndeclaredFields};
 pub use retry::RetryPolicy;
-pub(crate) use scope::{CallReport, Refused, scoped};
+pub(crate) use scope::{CallReport, CallSettings, Refused, scoped};
 pub use scope::{NoResponse, with_attempt_timeout, with_options, with_response};
 pub(crate) use send::{Received, is_loopback_or_https, prepare, send};
 pub use settings::{

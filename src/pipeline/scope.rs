@@ -18,47 +18,94 @@ tokio::task_local! {
     static CALL: RefCell<Option<CallContext>>;
 }
 
-/// Per-call settings and observations, scoped to one facade call.
-#[derive(Debug)]
-pub(crate) struct CallContext {
-    /// A timeout for this call's attempts that overrides the client's.
+/// What a scope asks of the requests in it: an attempt timeout, a deadline, options, a
+/// response capture. Shared behind an `Arc`, so that a call's context is two words and a
+/// report, moved in and out of the task-local slot on every poll; a call with no settings
+/// (the usual case) has none to share.
+#[derive(Debug, Default)]
+pub(crate) struct CallSettings {
+    /// A timeout for the attempts that overrides the client's (unless the options set one).
     timeout: Option<Duration>,
     /// A deadline for the whole call, retries included, earlier than the client's budget
     /// would give it (a guarded call's steps share one).
     deadline: Option<Instant>,
-    /// What the pipeline saw, left for the caller to read when the call ends.
-    report: Cell<CallReport>,
     /// Per-call options (extra fields, query parameters, headers, retries) for every request.
     options: Option<Arc<CallOptions>>,
     /// Where the last response is kept, when the caller asked for it (`with_response`).
     capture: Option<Arc<Mutex<Option<RawResponse>>>>,
 }
 
+impl CallSettings {
+    /// `settings` with `timeout` per attempt (options that set an attempt timeout still win).
+    pub(crate) fn with_timeout(settings: Option<&Arc<Self>>, timeout: Duration) -> Arc<Self> {
+        Arc::new(Self { timeout: Some(timeout), ..Self::copy(settings) })
+    }
+
+    /// `settings` with `deadline` (or its own, if earlier).
+    pub(crate) fn with_deadline(settings: Option<&Arc<Self>>, deadline: Instant) -> Arc<Self> {
+        let settings = Self::copy(settings);
+        Arc::new(Self { deadline: Some(settings.deadline.map_or(deadline, |d| d.min(deadline))), ..settings })
+    }
+
+    /// `settings` with `options` instead of any it had.
+    pub(crate) fn with_options(settings: Option<&Arc<Self>>, options: Arc<CallOptions>) -> Arc<Self> {
+        Arc::new(Self { options: Some(options), ..Self::copy(settings) })
+    }
+
+    fn copy(settings: Option<&Arc<Self>>) -> Self {
+        settings.map_or_else(Self::default, |s| Self {
+            timeout: s.timeout,
+            deadline: s.deadline,
+            options: s.options.clone(),
+            capture: s.capture.clone(),
+        })
+    }
+
+    /// The attempt timeout: the options', else the one set.
+    fn attempt_timeout(&self) -> Option<Duration> {
+        self.options.as_ref().and_then(|o| o.attempt_timeout_value()).or(self.timeout)
+    }
+
+    /// These settings inside `outer`'s: each one not set here is the outer one.
+    fn inside(&self, outer: &Self) -> Self {
+        Self {
+            timeout: self.timeout.or(outer.attempt_timeout()),
+            deadline: self.deadline.or(outer.deadline),
+            options: self.options.clone().or_else(|| outer.options.clone()),
+            capture: self.capture.clone().or_else(|| outer.capture.clone()),
+        }
+    }
+}
+
+/// One call's context, lent to the pipeline for each poll: its settings and what the pipeline
+/// saw.
+#[derive(Debug)]
+pub(crate) struct CallContext {
+    settings: Option<Arc<CallSettings>>,
+    /// What the pipeline saw, left for the caller to read when the call ends.
+    report: Cell<CallReport>,
+}
+
 impl CallContext {
     /// A context inside the current one (if any): it keeps the outer options, response capture,
-    /// attempt timeout and deadline unless it sets its own.
-    fn nested(
-        timeout: Option<Duration>,
-        deadline: Option<Instant>,
-        options: Option<Arc<CallOptions>>,
-        capture: Option<Arc<Mutex<Option<RawResponse>>>>,
-    ) -> Self {
-        let outer = current(|c| (c.timeout, c.deadline, c.options.clone(), c.capture.clone()));
-        let (outer_timeout, outer_deadline, outer_options, outer_capture) = outer.unwrap_or_default();
-        let options = options.or(outer_options);
-        Self {
-            timeout: options.as_ref().and_then(|o| o.attempt_timeout_value()).or(timeout).or(outer_timeout),
-            deadline: deadline.or(outer_deadline),
-            report: Cell::new(CallReport::default()),
-            options,
-            capture: capture.or(outer_capture),
-        }
+    /// attempt timeout and deadline unless `settings` sets its own.
+    fn nested(settings: Option<Arc<CallSettings>>) -> Self {
+        let settings = match (settings, current(|c| c.settings.clone()).flatten()) {
+            (Some(inner), Some(outer)) => Some(Arc::new(inner.inside(&outer))),
+            (inner, outer) => inner.or(outer),
+        };
+        Self { settings, report: Cell::new(CallReport::default()) }
     }
 }
 
 /// Reads the context of the call being polled, if it runs in a scope.
 fn current<R>(read: impl FnOnce(&CallContext) -> R) -> Option<R> {
     CALL.try_with(|slot| slot.borrow().as_ref().map(read)).ok().flatten()
+}
+
+/// Reads the settings of the call being polled, if it runs in a scope that has some.
+fn settings<R>(read: impl FnOnce(&CallSettings) -> Option<R>) -> Option<R> {
+    current(|c| c.settings.as_deref().and_then(read)).flatten()
 }
 
 pin_project_lite::pin_project! {
@@ -98,7 +145,7 @@ where
             (Some(context), _) => context,
             (None, Some(make)) => make(),
             // Polled again after it finished: the call itself decides what that does.
-            (None, None) => CallContext::nested(None, None, None, None),
+            (None, None) => CallContext::nested(None),
         };
         let call = this.call;
         let (poll, context) = CALL.sync_scope(RefCell::new(Some(context)), || {
@@ -148,7 +195,10 @@ pub(crate) struct CallReport {
 /// # Ok(()) }
 /// ```
 pub fn with_attempt_timeout<F: Future>(timeout: Duration, call: F) -> impl Future<Output = F::Output> {
-    within(move || CallContext::nested(Some(timeout), None, None, None), call)
+    within(
+        move || CallContext::nested(Some(Arc::new(CallSettings { timeout: Some(timeout), ..CallSettings::default() }))),
+        call,
+    )
 }
 
 /// Runs one generated request (or a facade call) with per-call [`CallOptions`]: extra body
@@ -164,8 +214,8 @@ pub fn with_attempt_timeout<F: Future>(timeout: Duration, call: F) -> impl Futur
 /// # Ok(()) }
 /// ```
 pub fn with_options<F: Future>(options: CallOptions, call: F) -> impl Future<Output = F::Output> {
-    let options = Arc::new(options);
-    within(move || CallContext::nested(None, None, Some(options), None), call)
+    let settings = CallSettings { options: Some(Arc::new(options)), ..CallSettings::default() };
+    within(move || CallContext::nested(Some(Arc::new(settings))), call)
 }
 
 /// Runs `call` and returns its value with the last response it received: status, headers,
@@ -195,7 +245,8 @@ where
 {
     let slot = Arc::new(Mutex::new(None));
     let kept = Arc::clone(&slot);
-    let value = within(move || CallContext::nested(None, None, None, Some(kept)), call).await?;
+    let settings = CallSettings { capture: Some(kept), ..CallSettings::default() };
+    let value = within(move || CallContext::nested(Some(Arc::new(settings))), call).await?;
     let response = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
     match response {
         Some(response) => Ok((value, response)),
@@ -218,33 +269,31 @@ impl From<NoResponse> for progenitor_client::Error<crate::error::ErrorBody> {
 /// `call` with per-call settings in scope; its output and what the pipeline saw are handed to
 /// `finish`.
 pub(crate) fn scoped<F: Future, T>(
-    timeout: Option<Duration>,
-    deadline: Option<Instant>,
-    options: Option<Arc<CallOptions>>,
+    settings: Option<Arc<CallSettings>>,
     call: F,
     finish: impl FnOnce(F::Output, CallReport) -> T,
 ) -> impl Future<Output = T> {
-    Scoped::new(move || CallContext::nested(timeout, deadline, options, None), call, finish)
+    Scoped::new(move || CallContext::nested(settings), call, finish)
 }
 
 /// The deadline the current call must end by, if its scope sets one.
 pub(super) fn deadline() -> Option<Instant> {
-    current(|c| c.deadline).flatten()
+    settings(|s| s.deadline)
 }
 
 /// The attempt timeout the current call asks for, if it is running in a scope that sets one.
 pub(super) fn attempt_timeout() -> Option<Duration> {
-    current(|c| c.timeout).flatten()
+    settings(CallSettings::attempt_timeout)
 }
 
 /// The per-call options of the current call, if its scope has some.
 pub(super) fn options() -> Option<Arc<CallOptions>> {
-    current(|c| c.options.clone()).flatten()
+    settings(|s| s.options.clone())
 }
 
 /// Keeps the response `make` builds for the caller, if it asked for it (`with_response`).
 pub(super) fn capture(make: impl FnOnce() -> RawResponse) {
-    if let Some(Some(slot)) = current(|c| c.capture.clone()) {
+    if let Some(slot) = settings(|s| s.capture.clone()) {
         *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(make());
     }
 }
