@@ -148,12 +148,18 @@ where
             (None, None) => CallContext::nested(None),
         };
         let call = this.call;
-        let (poll, context) = CALL.sync_scope(RefCell::new(Some(context)), || {
-            let poll = call.poll(cx);
-            (poll, CALL.try_with(|slot| slot.borrow_mut().take()).ok().flatten())
+        // The output is written here when it is ready, rather than returned as a `Poll`
+        // through the scope: a `Poll` of the output is as large as the output (hundreds of
+        // bytes), and each layer would copy it on every poll, pending ones included.
+        let mut output = None;
+        let context = CALL.sync_scope(RefCell::new(Some(context)), || {
+            if let Poll::Ready(ready) = call.poll(cx) {
+                output = Some(ready);
+            }
+            CALL.try_with(|slot| slot.borrow_mut().take()).ok().flatten()
         });
-        match poll {
-            Poll::Ready(output) => {
+        match output {
+            Some(output) => {
                 let report = context.map(|c| c.report.get()).unwrap_or_default();
                 match this.finish.take() {
                     Some(finish) => Poll::Ready(finish(output, report)),
@@ -161,7 +167,7 @@ where
                     None => Poll::Pending,
                 }
             }
-            Poll::Pending => {
+            None => {
                 *this.context = context;
                 Poll::Pending
             }

@@ -2,6 +2,7 @@
 //! time budget, its body read within the size limit.
 
 use std::borrow::Cow;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -69,7 +70,6 @@ pub(crate) fn send<'a>(
     request: Request,
     operation_id: &'static str,
 ) -> impl Future<Output = reqwest::Result<Received>> + 'a {
-    use futures::future::Either;
     use tracing::Instrument;
     let span = tracing::info_span!(
         "credits.request",
@@ -79,12 +79,17 @@ pub(crate) fn send<'a>(
         attempts = tracing::field::Empty,
         status = tracing::field::Empty,
     );
-    let call = send_with_retries(client, pipeline, request, operation_id, span.clone());
     // Boxed: callers' futures (the generated `send`, the facade's calls, the user's own) then
     // hold a pointer instead of this state (about 900 bytes), and move 8 bytes where they
     // would move all of it; under 1 KB, the allocator hands back a recently freed, warm block.
-    // A span no subscriber wants is not entered and left on every poll.
-    if span.is_disabled() { Box::pin(Either::Left(call)) } else { Box::pin(Either::Right(call.instrument(span))) }
+    // A span no subscriber wants is not entered and left on every poll. The state is made
+    // where it is boxed, not first bound and then wrapped: each step would copy all of it.
+    let boxed: Pin<Box<dyn Future<Output = reqwest::Result<Received>> + Send + Sync + 'a>> = if span.is_disabled() {
+        Box::pin(send_with_retries(client, pipeline, request, operation_id, span))
+    } else {
+        Box::pin(send_with_retries(client, pipeline, request, operation_id, span.clone()).instrument(span))
+    };
+    boxed
 }
 
 /// A response as the pipeline received it: its status and headers, and its whole body in
