@@ -109,6 +109,35 @@ async fn a_users_client_that_follows_redirects_cannot_return_another_origins_ans
     assert!(!format!("{outcome:?}").contains(KEY));
 }
 
+#[tokio::test]
+async fn a_pipeline_shared_with_a_client_for_another_base_url_still_checks_the_origin() {
+    // The pipeline remembers the base URL of its first request; a clone given to a client for
+    // another base URL checks each response against that request's own URL instead.
+    use progenitor_client::ClientInfo;
+    let elsewhere = Hostile::always(Reply::json(200, BALANCE)).await;
+    let first = Hostile::always(Reply::json(200, BALANCE)).await;
+    let redirecting = Hostile::always(Reply::redirect(302, &format!("{}/v1/balance", elsewhere.url()))).await;
+    let plain = Hostile::always(Reply::json(200, BALANCE)).await;
+    let following = reqwest::Client::new(); // reqwest's default policy follows redirects
+    let pipeline = Pipeline::new(ApiKey::new(KEY).expect("key"));
+    let client = |url: String, pipeline: Pipeline| Client::new_with_client(&url, following.clone(), pipeline);
+    let used = client(first.url(), pipeline);
+    used.get_balance().external_id("user_1").send().await.expect("the first client's own answer");
+
+    let other = client(redirecting.url(), used.inner().clone());
+    let outcome = other.get_balance().external_id("user_1").send().await;
+    assert!(
+        matches!(&outcome, Err(progenitor_client::Error::Custom(message)) if message.contains("another origin")),
+        "the other origin's answer is refused: {outcome:?}"
+    );
+    assert_eq!(elsewhere.received().len(), 1, "the user's client followed the redirect");
+    // And a response from the request's own origin is accepted.
+    let third = client(plain.url(), used.inner().clone());
+    let balance = third.get_balance().external_id("user_1").send().await.expect("its own origin's answer");
+    assert_eq!(balance.account_id, "acc_1");
+    assert_eq!(plain.received().len(), 1);
+}
+
 // ----- response size -------------------------------------------------------------------------
 
 fn stream(total: Option<u64>, chunked: bool, declared: bool) -> Reply {
