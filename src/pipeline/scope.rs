@@ -358,3 +358,62 @@ impl std::fmt::Display for Refused {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: Duration = Duration::from_secs(1);
+    const QUICK: Duration = Duration::from_millis(50);
+
+    fn quick_options() -> Arc<CallOptions> {
+        Arc::new(CallOptions::new().attempt_timeout(QUICK))
+    }
+
+    /// What the pipeline reads inside `settings`, nested in `outer` (each a scope of its own,
+    /// made the way the facade's calls and the wrappers make them).
+    async fn seen(
+        outer: Option<Arc<CallSettings>>,
+        inner: Option<Arc<CallSettings>>,
+    ) -> (Option<Duration>, Option<Instant>) {
+        let read = std::future::poll_fn(|_| Poll::Ready((attempt_timeout(), deadline())));
+        scoped(outer, scoped(inner, read, |seen, _| seen), |seen, _| seen).await
+    }
+
+    #[tokio::test]
+    async fn the_options_attempt_timeout_wins_over_the_handles_in_either_order() {
+        let timeout_then_options =
+            CallSettings::with_options(Some(&CallSettings::with_timeout(None, SECOND)), quick_options());
+        let options_then_timeout =
+            CallSettings::with_timeout(Some(&CallSettings::with_options(None, quick_options())), SECOND);
+        for settings in [timeout_then_options, options_then_timeout] {
+            assert_eq!(seen(None, Some(settings)).await.0, Some(QUICK));
+        }
+        assert_eq!(seen(None, Some(CallSettings::with_timeout(None, SECOND))).await.0, Some(SECOND));
+        assert_eq!(seen(None, None).await, (None, None));
+    }
+
+    #[tokio::test]
+    async fn an_inner_scope_keeps_what_it_does_not_set_from_the_outer_one() {
+        let soon = Instant::now() + SECOND;
+        let outer = CallSettings::with_deadline(Some(&CallSettings::with_timeout(None, SECOND)), soon);
+        // Nothing set inside: the outer settings, as they are.
+        assert_eq!(seen(Some(outer.clone()), None).await, (Some(SECOND), Some(soon)));
+        // An inner attempt timeout replaces the outer one; the deadline stays.
+        let inner = CallSettings::with_timeout(None, QUICK);
+        assert_eq!(seen(Some(outer), Some(inner)).await, (Some(QUICK), Some(soon)));
+        // Outer options that set an attempt timeout still win over an inner explicit one.
+        let outer = CallSettings::with_options(None, quick_options());
+        assert_eq!(seen(Some(outer), Some(CallSettings::with_timeout(None, SECOND))).await.0, Some(QUICK));
+    }
+
+    #[test]
+    fn a_deadline_only_moves_earlier() {
+        let soon = Instant::now() + SECOND;
+        let later = soon + SECOND;
+        let settings = CallSettings::with_deadline(Some(&CallSettings::with_deadline(None, soon)), later);
+        assert_eq!(settings.deadline, Some(soon));
+        let settings = CallSettings::with_deadline(Some(&CallSettings::with_deadline(None, later)), soon);
+        assert_eq!(settings.deadline, Some(soon));
+    }
+}
