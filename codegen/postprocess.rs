@@ -439,7 +439,8 @@ impl VisitMut for BaseUrlOnce {
 /// even when it was moved away before the `.await` (the request) or is never used after it
 /// (the body, the URL): the block ends their scope there. (`client` is taken out of the block
 /// only where the rest of the method uses it.) The build stops unless every `exec` is
-/// rewritten this way.
+/// rewritten this way; a `send` that binds a guard before sending (`let _guard = ..`, whose
+/// scope must last past the `.await`) is not rewritten, and so stops it too.
 #[derive(Default)]
 pub struct SmallState {
     rewritten: usize,
@@ -457,6 +458,21 @@ impl SmallState {
                 self.rewritten
             ))
         }
+    }
+}
+
+/// Whether `stmt` binds a value to `_` or to a name starting with `_`: a value kept for its
+/// `Drop` (a guard), whose scope must not end early.
+fn binds_a_guard(stmt: &syn::Stmt) -> bool {
+    let syn::Stmt::Local(local) = stmt else { return false };
+    match &local.pat {
+        syn::Pat::Wild(_) => true,
+        syn::Pat::Ident(ident) => ident.ident.to_string().starts_with('_'),
+        syn::Pat::Type(typed) => {
+            matches!(&*typed.pat, syn::Pat::Wild(_))
+                || matches!(&*typed.pat, syn::Pat::Ident(ident) if ident.ident.to_string().starts_with('_'))
+        }
+        _ => false,
     }
 }
 
@@ -485,19 +501,25 @@ impl VisitMut for SmallState {
         let syn::Stmt::Local(local) = &stmts[at] else { return };
         let Some(args) = local.init.as_ref().and_then(|init| awaited_exec(&init.expr)) else { return };
         let pattern = &local.pat;
+        let attrs = &local.attrs;
         let before = &stmts[..at];
         let after = &stmts[at + 1..];
+        // A binding kept only for its `Drop` (`let _guard = ..`) would end before the
+        // `.await` instead of after it: such a `send` is left as it is, and the build stops.
+        if before.iter().any(binds_a_guard) {
+            return;
+        }
         let uses_client = after.iter().any(|stmt| names(stmt).contains("client"));
         let block: Vec<syn::Stmt> = if uses_client {
             syn::parse_quote! {
                 let (client, pending) = { #(#before)* (client, crate::api::exec(#args)) };
-                let #pattern = pending.await;
+                #(#attrs)* let #pattern = pending.await;
                 #(#after)*
             }
         } else {
             syn::parse_quote! {
                 let pending = { #(#before)* crate::api::exec(#args) };
-                let #pattern = pending.await;
+                #(#attrs)* let #pattern = pending.await;
                 #(#after)*
             }
         };

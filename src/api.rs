@@ -62,6 +62,8 @@ fn request(client: &Client, method: reqwest::Method, url: String) -> reqwest::Re
 
 /// Sends a readied request of the operation `info` through the pipeline: the response comes
 /// back with its body read. (Not an `async fn`: that would add a layer holding the request.)
+/// The future borrows `client` only (`+ 'a`), not `info`: each generated `send` lets `info`
+/// go out of scope before awaiting it (`codegen/postprocess.rs`, `SmallState`).
 fn exec<'a>(
     client: &'a Client,
     request: reqwest::Request,

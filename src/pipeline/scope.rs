@@ -19,12 +19,14 @@ tokio::task_local! {
 }
 
 /// What a scope asks of the requests in it: an attempt timeout, a deadline, options, a
-/// response capture. Shared behind an `Arc`, so that a call's context is two words and a
-/// report, moved in and out of the task-local slot on every poll; a call with no settings
-/// (the usual case) has none to share.
+/// response capture. Shared behind an `Arc`, so that a call's context is one pointer and a
+/// small report, moved in and out of the task-local slot on every poll; a call with no
+/// settings (the usual case) has none to share.
 #[derive(Debug, Default)]
 pub(crate) struct CallSettings {
     /// A timeout for the attempts that overrides the client's (unless the options set one).
+    /// Inside another scope, the outer scope's resolved attempt timeout when this one sets
+    /// none (see `inside`).
     timeout: Option<Duration>,
     /// A deadline for the whole call, retries included, earlier than the client's budget
     /// would give it (a guarded call's steps share one).
@@ -66,7 +68,9 @@ impl CallSettings {
         self.options.as_ref().and_then(|o| o.attempt_timeout_value()).or(self.timeout)
     }
 
-    /// These settings inside `outer`'s: each one not set here is the outer one.
+    /// These settings inside `outer`'s: each one not set here is the outer one. The outer
+    /// attempt timeout is taken resolved (its options' if they set one), and still gives way
+    /// to the attempt timeout of the options in effect here, as `attempt_timeout` reads it.
     fn inside(&self, outer: &Self) -> Self {
         Self {
             timeout: self.timeout.or(outer.attempt_timeout()),
@@ -402,9 +406,20 @@ mod tests {
         // An inner attempt timeout replaces the outer one; the deadline stays.
         let inner = CallSettings::with_timeout(None, QUICK);
         assert_eq!(seen(Some(outer), Some(inner)).await, (Some(QUICK), Some(soon)));
-        // Outer options that set an attempt timeout still win over an inner explicit one.
+        // Outer options that set an attempt timeout still win over an inner explicit one...
         let outer = CallSettings::with_options(None, quick_options());
-        assert_eq!(seen(Some(outer), Some(CallSettings::with_timeout(None, SECOND))).await.0, Some(QUICK));
+        assert_eq!(seen(Some(outer.clone()), Some(CallSettings::with_timeout(None, SECOND))).await.0, Some(QUICK));
+        // ...but inner options replace them, and then the outer timeout is what is left.
+        let plain = Arc::new(CallOptions::new().extra_header("x-trace-id", "t-1"));
+        let inner = CallSettings::with_options(None, plain.clone());
+        assert_eq!(seen(Some(outer.clone()), Some(inner.clone())).await.0, Some(QUICK));
+        let merged = inner.inside(&outer);
+        assert!(merged.options.as_ref().is_some_and(|o| Arc::ptr_eq(o, &plain)), "the inner options replace the outer");
+        // A capture is kept from outside unless the inner scope has its own.
+        let slot = Arc::new(Mutex::new(None));
+        let capturing = CallSettings { capture: Some(slot.clone()), ..CallSettings::default() };
+        let merged = inner.inside(&capturing);
+        assert!(merged.capture.as_ref().is_some_and(|c| Arc::ptr_eq(c, &slot)));
     }
 
     #[test]

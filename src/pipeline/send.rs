@@ -83,7 +83,8 @@ pub(crate) fn send<'a>(
     // hold a pointer instead of this state (about 900 bytes), and move 8 bytes where they
     // would move all of it; under 1 KB, the allocator hands back a recently freed, warm block.
     // A span no subscriber wants is not entered and left on every poll. The state is made
-    // where it is boxed, not first bound and then wrapped: each step would copy all of it.
+    // in the expression that boxes it, not first bound and then wrapped: each step is a
+    // copy of all of it that the optimizer may not remove (release builds then copy it once).
     let boxed: Pin<Box<dyn Future<Output = reqwest::Result<Received>> + Send + Sync + 'a>> = if span.is_disabled() {
         Box::pin(send_with_retries(client, pipeline, request, operation_id, span))
     } else {
