@@ -33,9 +33,7 @@ fn main() {
     let pairs: usize = env_or("PAIRS", if quick { 16 } else { 400 });
     // For profiling some variants alone: ONLY=0 (hand-written), 1 (builders), 2 (facade), or a
     // list (ONLY=0,2). Ratios to the hand-written client are shown only when it runs.
-    let only: Vec<usize> = std::env::var("ONLY")
-        .map(|v| v.split(',').filter_map(|v| v.trim().parse().ok()).collect())
-        .unwrap_or_else(|_| vec![0, 1, 2]);
+    let only = env_list("ONLY", &[0, 1, 2]);
 
     let (mut server, base_url, key) = Server::start();
     // WORKERS: the client runtime's worker threads (default 2, like the sandbox's).
@@ -54,9 +52,7 @@ fn main() {
         "tasks", "variant", "pairs/s", "CPU µs/call", "throughput ×hand", "CPU per call ×hand"
     );
     // TASKS=16 (or a list) for some of the concurrency settings.
-    let settings: Vec<usize> = std::env::var("TASKS")
-        .map(|v| v.split(',').filter_map(|v| v.trim().parse().ok()).collect())
-        .unwrap_or_else(|_| vec![1, 16, 64]);
+    let settings = env_list("TASKS", &[1, 16, 64]);
     for tasks in settings {
         // [variant] -> per round (pairs/s, CPU µs per call)
         let mut samples: [Vec<(f64, f64)>; 3] = Default::default();
@@ -235,6 +231,13 @@ fn median(values: impl Iterator<Item = f64>) -> f64 {
     let mut values: Vec<f64> = values.collect();
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// A comma-separated list of numbers from the environment variable `name`, or `default`.
+fn env_list(name: &str, default: &[usize]) -> Vec<usize> {
+    std::env::var(name)
+        .map(|v| v.split(',').filter_map(|v| v.trim().parse().ok()).collect())
+        .unwrap_or_else(|_| default.to_vec())
 }
 
 fn env_or(name: &str, default: usize) -> usize {

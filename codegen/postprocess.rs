@@ -493,13 +493,12 @@ impl VisitMut for SmallState {
             return;
         }
         let stmts = &method.block.stmts;
-        let Some(at) = stmts.iter().position(|stmt| {
-            matches!(stmt, syn::Stmt::Local(local) if local.init.as_ref().is_some_and(|init| awaited_exec(&init.expr).is_some()))
+        let Some((at, local, args)) = stmts.iter().enumerate().find_map(|(at, stmt)| match stmt {
+            syn::Stmt::Local(local) => Some((at, local, awaited_exec(&local.init.as_ref()?.expr)?)),
+            _ => None,
         }) else {
             return;
         };
-        let syn::Stmt::Local(local) = &stmts[at] else { return };
-        let Some(args) = local.init.as_ref().and_then(|init| awaited_exec(&init.expr)) else { return };
         let pattern = &local.pat;
         let attrs = &local.attrs;
         let before = &stmts[..at];

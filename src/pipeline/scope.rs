@@ -22,7 +22,7 @@ tokio::task_local! {
 /// response capture. Shared behind an `Arc`, so that a call's context is one pointer and a
 /// small report, moved in and out of the task-local slot on every poll; a call with no
 /// settings (the usual case) has none to share.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct CallSettings {
     /// A timeout for the attempts that overrides the client's (unless the options set one).
     /// Inside another scope, the outer scope's resolved attempt timeout when this one sets
@@ -55,12 +55,7 @@ impl CallSettings {
     }
 
     fn copy(settings: Option<&Arc<Self>>) -> Self {
-        settings.map_or_else(Self::default, |s| Self {
-            timeout: s.timeout,
-            deadline: s.deadline,
-            options: s.options.clone(),
-            capture: s.capture.clone(),
-        })
+        settings.map_or_else(Self::default, |s| Self::clone(s))
     }
 
     /// The attempt timeout: the options', else the one set.
@@ -205,10 +200,8 @@ pub(crate) struct CallReport {
 /// # Ok(()) }
 /// ```
 pub fn with_attempt_timeout<F: Future>(timeout: Duration, call: F) -> impl Future<Output = F::Output> {
-    within(
-        move || CallContext::nested(Some(Arc::new(CallSettings { timeout: Some(timeout), ..CallSettings::default() }))),
-        call,
-    )
+    let settings = CallSettings::with_timeout(None, timeout);
+    within(move || CallContext::nested(Some(settings)), call)
 }
 
 /// Runs one generated request (or a facade call) with per-call [`CallOptions`]: extra body
@@ -224,8 +217,8 @@ pub fn with_attempt_timeout<F: Future>(timeout: Duration, call: F) -> impl Futur
 /// # Ok(()) }
 /// ```
 pub fn with_options<F: Future>(options: CallOptions, call: F) -> impl Future<Output = F::Output> {
-    let settings = CallSettings { options: Some(Arc::new(options)), ..CallSettings::default() };
-    within(move || CallContext::nested(Some(Arc::new(settings))), call)
+    let settings = CallSettings::with_options(None, Arc::new(options));
+    within(move || CallContext::nested(Some(settings)), call)
 }
 
 /// Runs `call` and returns its value with the last response it received: status, headers,
