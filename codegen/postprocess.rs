@@ -464,14 +464,15 @@ impl SmallState {
 /// Whether `stmt` binds a value to `_` or to a name starting with `_`: a value kept for its
 /// `Drop` (a guard), whose scope must not end early.
 fn binds_a_guard(stmt: &syn::Stmt) -> bool {
-    let syn::Stmt::Local(local) = stmt else { return false };
-    match &local.pat {
+    matches!(stmt, syn::Stmt::Local(local) if is_guard_pattern(&local.pat))
+}
+
+/// Whether `pat` is `_` or a name starting with `_`, with or without a type (`_guard: T`).
+fn is_guard_pattern(pat: &syn::Pat) -> bool {
+    match pat {
         syn::Pat::Wild(_) => true,
         syn::Pat::Ident(ident) => ident.ident.to_string().starts_with('_'),
-        syn::Pat::Type(typed) => {
-            matches!(&*typed.pat, syn::Pat::Wild(_))
-                || matches!(&*typed.pat, syn::Pat::Ident(ident) if ident.ident.to_string().starts_with('_'))
-        }
+        syn::Pat::Type(typed) => is_guard_pattern(&typed.pat),
         _ => false,
     }
 }
