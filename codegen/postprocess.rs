@@ -423,24 +423,31 @@ impl VisitMut for BaseUrlOnce {
 }
 
 /// Rewrites the body of each operation's `send` (after [`ReadOnce`]) so that what it builds
-/// before sending lives in a block that ends before the `.await`:
+/// before sending lives in a block that ends before the `.await`, and so that the request is
+/// built by a closure the pipeline calls again for a retry:
 ///
 /// ```text
-/// let Self { client, body } = self;                 let (client, pending) = {
+/// let Self { client, body } = self;                 let pending = {
 /// let body = ...?;                                      let Self { client, body } = self;
-/// let mut request = ...build()?;            =>          ...
-/// crate::api::prepare(client, &mut request, &info)?;    (client, crate::api::exec(client, request, &info))
-/// let result = crate::api::exec(client, request,    };
-///     &info).await;                                 let result = pending.await;
-/// ...                                               ...
+/// let url = ...;                                        let body = ...?;
+/// let mut request = ...build()?;            =>          let build = move || -> Result<Request, E> {
+/// let info = ...;                                           let url = ...; let request = ...build()?; Ok(request)
+/// crate::api::prepare(client, &mut request, &info)?;    };
+/// let result = crate::api::exec(client, request,        let mut request = build()?;
+///     &info).await;                                     let info = ...; crate::api::prepare(..)?;
+/// ...                                                   crate::api::exec(client, request, &info, build)
+///                                                   };
+///                                                   let result = pending.await;
 /// ```
 ///
 /// A local of an `async fn` keeps its room in the future's state until the end of its scope,
 /// even when it was moved away before the `.await` (the request) or is never used after it
-/// (the body, the URL): the block ends their scope there. (`client` is taken out of the block
-/// only where the rest of the method uses it.) The build stops unless every `exec` is
-/// rewritten this way; a `send` that binds a guard before sending (`let _guard = ..`, whose
-/// scope must last past the `.await`) is not rewritten, and so stops it too.
+/// (the URL): the block ends their scope there. The validated body and parameters move into
+/// `build`, which the pipeline keeps with the request's state: a retry builds the request
+/// again from them instead of every request sending a copy made up front. The build stops
+/// unless every `exec` is rewritten this way: a `send` whose code after the `.await` uses
+/// `client`, that builds no `url` and `request`, or that binds a guard before sending
+/// (`let _guard = ..`, whose scope must last past the `.await`) is not rewritten.
 #[derive(Default)]
 pub struct SmallState {
     rewritten: usize,
@@ -477,6 +484,35 @@ fn is_guard_pattern(pat: &syn::Pat) -> bool {
     }
 }
 
+/// Whether `stmt` is `let NAME = ..` (or `let mut NAME`).
+fn binds(stmt: &syn::Stmt, name: &str) -> bool {
+    matches!(stmt, syn::Stmt::Local(local) if matches!(&local.pat, syn::Pat::Ident(ident) if ident.ident == name))
+}
+
+/// `let mut request = ..` as `let request = ..` (the closure returns it unchanged).
+fn unmut_request(mut stmt: syn::Stmt) -> syn::Stmt {
+    if let syn::Stmt::Local(local) = &mut stmt
+        && let syn::Pat::Ident(ident) = &mut local.pat
+        && ident.ident == "request"
+    {
+        ident.mutability = None;
+        local.attrs.retain(|attr| !attr.path().is_ident("allow"));
+    }
+    stmt
+}
+
+/// The error type `E` of a `send` returning `Result<_, E>`.
+fn error_type(output: &syn::ReturnType) -> Option<syn::Type> {
+    let syn::ReturnType::Type(_, ty) = output else { return None };
+    let syn::Type::Path(path) = &**ty else { return None };
+    let last = path.path.segments.last()?;
+    let syn::PathArguments::AngleBracketed(generics) = &last.arguments else { return None };
+    match generics.args.iter().nth(1)? {
+        syn::GenericArgument::Type(error) => Some(error.clone()),
+        _ => None,
+    }
+}
+
 /// The arguments of `crate::api::exec(..).await` if `init` is that expression.
 fn awaited_exec(init: &syn::Expr) -> Option<&syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>> {
     let syn::Expr::Await(awaited) = init else { return None };
@@ -509,20 +545,37 @@ impl VisitMut for SmallState {
         if before.iter().any(binds_a_guard) {
             return;
         }
-        let uses_client = after.iter().any(|stmt| names(stmt).contains("client"));
-        let block: Vec<syn::Stmt> = if uses_client {
-            syn::parse_quote! {
-                let (client, pending) = { #(#before)* (client, crate::api::exec(#args)) };
-                #(#attrs)* let #pattern = pending.await;
-                #(#after)*
-            }
-        } else {
-            syn::parse_quote! {
-                let pending = { #(#before)* crate::api::exec(#args) };
-                #(#attrs)* let #pattern = pending.await;
-                #(#after)*
-            }
+        // (The rest of the method does not use `client`: the build stops if one does.)
+        if after.iter().any(|stmt| names(stmt).contains("client")) {
+            return;
+        }
+        // What builds the request (from `let url` to `let mut request`) becomes `build`, which
+        // the pipeline calls again only for a retry; the rest stays as it was.
+        let Some(error) = error_type(&method.sig.output) else { return };
+        let Some(from) = before.iter().position(|stmt| binds(stmt, "url")) else { return };
+        let Some(to) = before.iter().position(|stmt| binds(stmt, "request")) else { return };
+        if to < from {
+            return;
+        }
+        let (validate, building, rest) = (&before[..from], &before[from..=to], &before[to + 1..]);
+        let building = building.iter().cloned().map(unmut_request);
+        let args = args.iter();
+        let block: Vec<syn::Stmt> = syn::parse_quote! {
+            let pending = {
+                #(#validate)*
+                let build = move || -> ::std::result::Result<::reqwest::Request, #error> {
+                    #(#building)*
+                    Ok(request)
+                };
+                #[allow(unused_mut)]
+                let mut request = build()?;
+                #(#rest)*
+                crate::api::exec(#(#args,)* build)
+            };
+            #(#attrs)* let #pattern = pending.await;
+            #(#after)*
         };
+
         method.block.stmts = block;
         self.rewritten += 1;
     }

@@ -64,13 +64,17 @@ fn request(client: &Client, method: reqwest::Method, url: String) -> reqwest::Re
 /// back with its body read. (Not an `async fn`: that would add a layer holding the request.)
 /// The future borrows `client` only (`+ 'a`), not `info`: each generated `send` lets `info`
 /// go out of scope before awaiting it (`codegen/postprocess.rs`, `SmallState`).
-fn exec<'a>(
+///
+/// `build` builds the request again, for a retry only (the generated code's own building,
+/// `codegen/postprocess.rs`, `SmallState`): no copy is made up front.
+fn exec<'a, E>(
     client: &'a Client,
     request: reqwest::Request,
     info: &progenitor_client::OperationInfo,
+    build: impl Fn() -> Result<reqwest::Request, E> + Send + Sync + 'a,
 ) -> impl Future<Output = reqwest::Result<crate::pipeline::Received>> + 'a {
     use progenitor_client::ClientInfo;
-    crate::pipeline::send(client.client(), client.inner(), request, info.operation_id)
+    crate::pipeline::send(client.client(), client.inner(), request, info.operation_id, move || build().ok())
 }
 
 /// An error for a response the pipeline refused (too large, from another origin).

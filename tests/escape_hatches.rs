@@ -370,3 +370,30 @@ async fn a_per_call_retry_policy_and_timeout_replace_the_clients() {
     let error = client.with_options(quick).get_balance(AccountRef::external("u_1")).await.unwrap_err();
     assert!(matches!(&error, Error::Transport(t) if t.is_timeout()), "{error:?}");
 }
+
+#[tokio::test]
+async fn every_retry_sends_the_first_attempts_request_again_call_options_included() {
+    // The pipeline sends the request itself first and builds it again only for a retry: each
+    // attempt must reach the server byte for byte the same (body, query, key, extra headers).
+    let server = Hostile::always(Reply::json(503, r#"{"error": {"code": "unavailable", "message": "later"}}"#)).await;
+    let client = CreditsClient::builder()
+        .api_key(TEST_KEY)
+        .base_url(server.url())
+        .retry(support::fast_retries().max_attempts(3))
+        .build()
+        .unwrap();
+    let traced = client.with_options(CallOptions::new().extra_header("x-trace-id", "t-1").extra_query("debug", "1"));
+    assert!(traced.confirm_reservation("res_1", 42).await.is_err());
+    let received = server.received();
+    assert_eq!(received.len(), 3, "three attempts");
+    let first = &received[0];
+    assert!(first.path().starts_with("/v1/reservations/confirm") && first.path().contains("debug=1"), "{}", first.head);
+    let head = first.head.to_ascii_lowercase();
+    assert!(head.contains("x-trace-id: t-1") && head.contains(&format!("x-api-key: {TEST_KEY}")), "{head}");
+    let body: serde_json::Value = serde_json::from_slice(&first.body).unwrap();
+    assert_eq!(body, serde_json::json!({ "reservationId": "res_1", "actualAmount": 42 }));
+    for retry in &received[1..] {
+        assert_eq!(retry.head, first.head);
+        assert_eq!(retry.body, first.body);
+    }
+}

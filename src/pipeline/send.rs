@@ -27,10 +27,6 @@ pub(crate) fn is_loopback_or_https(url: &reqwest::Url) -> bool {
     }
 }
 
-/// Sends `request`, retrying as the transport's policy and the operation's safety allow, within
-/// the policy's total time budget. Each response's body is read here, within the attempt's
-/// timeout and the size limit, so that a body that fails to arrive is retried like any other
-/// failed attempt of a safe operation. Returns the last outcome and what was observed.
 /// Readies a request built by the generated client: refuses a clear-text target (unless
 /// allowed), adds the default headers, the key and user agent, sets the attempt timeout. An `Err` is the reason.
 pub(crate) fn prepare(pipeline: &Pipeline, request: &mut Request, operation_id: &str) -> Result<(), String> {
@@ -64,11 +60,18 @@ pub(crate) fn prepare(pipeline: &Pipeline, request: &mut Request, operation_id: 
 ///
 /// A plain function around one `async` block: every async layer would hold its own copy of
 /// the request and of the inner future's state, and move them.
+///
+/// Sends `request`, retrying as the transport's policy and the operation's safety allow, within
+/// the policy's total time budget. Each response's body is read here, within the attempt's
+/// timeout and the size limit, so that a body that fails to arrive is retried like any other
+/// failed attempt of a safe operation. `rebuild` builds the request again (unprepared; it is
+/// then readied as the first was) only for a retry; `None` ends the retries.
 pub(crate) fn send<'a>(
     client: &'a reqwest::Client,
     pipeline: &'a Pipeline,
     request: Request,
     operation_id: &'static str,
+    rebuild: impl Fn() -> Option<Request> + Send + Sync + 'a,
 ) -> impl Future<Output = reqwest::Result<Received>> + 'a {
     use tracing::Instrument;
     let span = tracing::info_span!(
@@ -86,9 +89,9 @@ pub(crate) fn send<'a>(
     // in the expression that boxes it, not first bound and then wrapped: each step is a
     // copy of all of it that the optimizer may not remove (release builds then copy it once).
     let boxed: Pin<Box<dyn Future<Output = reqwest::Result<Received>> + Send + Sync + 'a>> = if span.is_disabled() {
-        Box::pin(send_with_retries(client, pipeline, request, operation_id, span))
+        Box::pin(send_with_retries(client, pipeline, request, operation_id, rebuild, span))
     } else {
-        Box::pin(send_with_retries(client, pipeline, request, operation_id, span.clone()).instrument(span))
+        Box::pin(send_with_retries(client, pipeline, request, operation_id, rebuild, span.clone()).instrument(span))
     };
     boxed
 }
@@ -150,8 +153,9 @@ impl Received {
 fn send_with_retries<'a>(
     client: &'a reqwest::Client,
     pipeline: &'a Pipeline,
-    mut request: Request,
+    request: Request,
     operation_id: &'static str,
+    rebuild: impl Fn() -> Option<Request> + 'a,
     span: tracing::Span,
 ) -> impl Future<Output = reqwest::Result<Received>> + 'a {
     let attempt_timeout = request.timeout().copied().unwrap_or(pipeline.timeout);
@@ -171,31 +175,28 @@ fn send_with_retries<'a>(
         let deadline = super::scope::deadline().map_or(budget_end, |scoped| scoped.min(budget_end));
         let limit = pipeline.max_response_bytes;
         let mut attempt = 0u32;
+        // The first attempt sends the request itself; a retry, the request built again and
+        // readied as the first was (nothing is copied for a retry that never comes).
+        let mut request = request;
         loop {
             attempt += 1;
             // One reading of the clock per attempt (the first reuses the call's).
             let sent_at = if attempt == 1 { started } else { Instant::now() };
             // The last attempt gets only what is left of the budget.
             let timeout = attempt_timeout.min(deadline.saturating_duration_since(sent_at));
-            // While another attempt may follow, a copy is sent (bodies here are in memory) and
-            // the request kept; the last attempt sends the request itself. (The copy is made
-            // and sent in a block of its own, so that it takes no room in this future's state.)
-            let pending = {
-                let copy = if attempt < policy.attempts() { copy_of(&request, timeout) } else { None };
-                copy.map(|copy| client.execute(copy))
-            };
-            let Some(pending) = pending else {
-                *request.timeout_mut() = Some(timeout);
-                let outcome = receive(client.execute(request), &target, limit).await;
-                judge(&outcome, attempt, sent_at, retry_safe, policy);
-                return finish(outcome, attempt, operation_id, &span);
-            };
+            *request.timeout_mut() = Some(timeout);
+            let pending = client.execute(request);
             // (The outcome is dropped before the wait, and takes no room while it lasts.)
             let wait = {
                 let outcome = receive(pending, &target, limit).await;
-                match judge(&outcome, attempt, sent_at, retry_safe, policy) {
-                    Some(wait) if Instant::now() + wait < deadline => wait,
-                    _ => return finish(outcome, attempt, operation_id, &span),
+                let wait = judge(&outcome, attempt, sent_at, retry_safe, policy)
+                    .filter(|wait| attempt < policy.attempts() && Instant::now() + *wait < deadline);
+                match wait.and_then(|wait| Some((wait, again(&rebuild, pipeline, operation_id)?))) {
+                    Some((wait, again)) => {
+                        request = again;
+                        wait
+                    }
+                    None => return finish(outcome, attempt, operation_id, &span),
                 }
             };
             tracing::info!(attempt, wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), "retrying");
@@ -204,23 +205,11 @@ fn send_with_retries<'a>(
     }
 }
 
-/// A copy of `request` to send, with the attempt's `timeout`; `None` if its body cannot be
-/// copied (a stream). Made here rather than by `Request::try_clone`, which sets a timeout and
-/// then replaces it with a copy of the request's extensions (a map and a box each time), and
-/// turns the body's buffer into a shared one (an allocation, and a counter that the attempt
-/// and the request then update from whichever threads drop them). The timeout is all
-/// reqwest keeps in a request's extensions (they are private to it), and this copy sets it.
-fn copy_of(request: &Request, timeout: Duration) -> Option<Request> {
-    let body = match request.body() {
-        Some(body) => Some(reqwest::Body::from(Bytes::copy_from_slice(body.as_bytes()?))),
-        None => None,
-    };
-    let mut copy = Request::new(request.method().clone(), request.url().clone());
-    *copy.headers_mut() = request.headers().clone();
-    *copy.version_mut() = request.version();
-    *copy.timeout_mut() = Some(timeout);
-    *copy.body_mut() = body;
-    Some(copy)
+/// The request built again and readied for a retry; `None` (no retry) if it cannot be.
+fn again(rebuild: &impl Fn() -> Option<Request>, pipeline: &Pipeline, operation_id: &str) -> Option<Request> {
+    let mut request = rebuild()?;
+    prepare(pipeline, &mut request, operation_id).ok()?;
+    Some(request)
 }
 
 /// Logs an attempt's outcome; returns how long to wait before the next attempt, if the
@@ -389,48 +378,4 @@ async fn readable_error_body(mut response: Response, limit: usize) -> Received {
         text.push_str(&format!(" [the body could not be read to the end: {error}]"));
     }
     received(response, Bytes::from(serde_json::Value::String(text).to_string()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use reqwest::header::{ACCEPT, HeaderValue};
-
-    fn request() -> Request {
-        let url = reqwest::Url::parse("http://127.0.0.1:9/v1/reservations/create?x=1").unwrap();
-        let mut request = Request::new(reqwest::Method::POST, url);
-        request.headers_mut().insert(ACCEPT, HeaderValue::from_static("application/json"));
-        request.headers_mut().append("x-extra", HeaderValue::from_static("a"));
-        request.headers_mut().append("x-extra", HeaderValue::from_static("b"));
-        *request.version_mut() = reqwest::Version::HTTP_11;
-        *request.timeout_mut() = Some(Duration::from_secs(30));
-        *request.body_mut() = Some(reqwest::Body::from(br#"{"amount":10}"#.to_vec()));
-        request
-    }
-
-    #[test]
-    fn a_copy_is_the_request_with_the_attempts_timeout() {
-        let original = request();
-        let copy = copy_of(&original, Duration::from_secs(3)).unwrap();
-        assert_eq!(copy.method(), original.method());
-        assert_eq!(copy.url(), original.url());
-        assert_eq!(copy.headers(), original.headers());
-        assert_eq!(copy.version(), original.version());
-        assert_eq!(copy.body().and_then(reqwest::Body::as_bytes), original.body().and_then(reqwest::Body::as_bytes));
-        assert_eq!(copy.timeout(), Some(&Duration::from_secs(3)));
-        // The original keeps its own.
-        assert_eq!(original.timeout(), Some(&Duration::from_secs(30)));
-        // A request without a body is copied without one.
-        let mut bodiless = request();
-        *bodiless.body_mut() = None;
-        assert!(copy_of(&bodiless, Duration::from_secs(1)).unwrap().body().is_none());
-    }
-
-    #[test]
-    fn a_streamed_body_cannot_be_copied() {
-        let mut streamed = request();
-        let chunks = futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(b"{}"))]);
-        *streamed.body_mut() = Some(reqwest::Body::wrap_stream(chunks));
-        assert!(copy_of(&streamed, Duration::from_secs(1)).is_none());
-    }
 }
